@@ -1,0 +1,19 @@
+"""Exceptions raised by zz_core. Each carries one plain sentence a user can act on."""
+
+from __future__ import annotations
+
+
+class ZzError(Exception):
+    """Base class for every error zz_core raises on purpose."""
+
+
+class AudioDecodeError(ZzError):
+    """The input could not be turned into audio we can analyse.
+
+    The message says why (not audio, truncated, empty, too short, NaN samples,
+    unsupported container, ffmpeg missing, ...) and never holds a traceback.
+    """
+
+
+class UnknownOptionError(ZzError):
+    """A genre, subgenre, context or other named option was not recognised."""
