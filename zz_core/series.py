@@ -56,7 +56,9 @@ def series(values: np.ndarray, *, start_s: float, hop_s: float, digits: int = 2)
     return TimeSeries(start_s=start_s, hop_s=hop_s, values=rounded.tolist())
 
 
-def ratio_series(values: np.ndarray, *, start_s: float, hop_s: float, digits: int = 3) -> TimeSeries:
+def ratio_series(
+    values: np.ndarray, *, start_s: float, hop_s: float, digits: int = 3
+) -> TimeSeries:
     """A series of a ratio (correlation, width); NaN becomes None (undefined, e.g. silence)."""
     rounded = np.round(np.asarray(values, dtype=float), digits)
     return TimeSeries(

@@ -285,7 +285,8 @@ def octave_levels_re_1k(frames: SpectralFrames) -> np.ndarray:
 def tonal_balance(
     frames: SpectralFrames, tonal_curve_db: dict[float, float], tolerance_db: float
 ) -> TonalBalance | None:
-    """Measured octave levels against the target curve, level-matched over 63 Hz-8 kHz."""
+    """Measured octave levels against the target curve, level-matched by the median
+    difference over 63 Hz-8 kHz, so one band that strays does not shift the others."""
     measured = octave_levels_re_1k(frames)
     if np.isnan(measured[OCTAVE_CENTRES_HZ.index(1000.0)]):
         return None
@@ -293,7 +294,7 @@ def tonal_balance(
     matched = np.array([c in LEVEL_MATCH_OCTAVES_HZ for c in OCTAVE_CENTRES_HZ]) & ~np.isnan(
         measured
     )
-    offset = float(np.mean(measured[matched] - target[matched]))
+    offset = float(np.median(measured[matched] - target[matched]))
     target = target + offset
     deviation = measured - target
     return TonalBalance(

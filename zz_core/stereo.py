@@ -53,19 +53,22 @@ def _source(channels: int) -> str:
     return f"front pair (L/R) of {channels} channels"
 
 
-def correlation_from_powers(ll: np.ndarray, rr: np.ndarray, lr: np.ndarray) -> np.ndarray:
+ArrayOrFloat = np.ndarray | float
+
+
+def correlation_from_powers(ll: ArrayOrFloat, rr: ArrayOrFloat, lr: ArrayOrFloat) -> np.ndarray:
     """Normalised correlation lr / sqrt(ll rr); NaN where a channel is silent."""
-    ll, rr, lr = (np.asarray(v, dtype=float) for v in (ll, rr, lr))
-    denominator = np.sqrt(ll * rr)
+    l2, r2, cross = (np.asarray(v, dtype=float) for v in (ll, rr, lr))
+    denominator = np.sqrt(l2 * r2)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(denominator > 1e-20, lr / denominator, np.nan)
+        return np.where(denominator > 1e-20, cross / denominator, np.nan)
 
 
-def width_from_powers(ll: np.ndarray, rr: np.ndarray, lr: np.ndarray) -> np.ndarray:
+def width_from_powers(ll: ArrayOrFloat, rr: ArrayOrFloat, lr: ArrayOrFloat) -> np.ndarray:
     """Side/mid energy ratio from channel powers; NaN where the mid is silent."""
-    ll, rr, lr = (np.asarray(v, dtype=float) for v in (ll, rr, lr))
-    mid = ll + rr + 2 * lr
-    side = np.maximum(ll + rr - 2 * lr, 0.0)
+    l2, r2, cross = (np.asarray(v, dtype=float) for v in (ll, rr, lr))
+    mid = l2 + r2 + 2 * cross
+    side = np.maximum(l2 + r2 - 2 * cross, 0.0)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(mid > 1e-20, side / mid, np.where(side > 1e-20, np.inf, np.nan))
 

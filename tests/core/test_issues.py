@@ -1,0 +1,168 @@
+"""Every issue code: a track with that defect raises it, the same track without the
+defect does not. Tracks are built to the pop tonal target (tests/mixes.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from tests.mixes import RATE, clean_mixdown, equalised, limited, shaped_noise, wide_low_end
+from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio
+from zz_core.decoding import Audio
+from zz_core.issues import ISSUE_CODES, format_time, time_spans
+
+
+def analyse(samples: np.ndarray, context: str = "mixdown", genre: str = "pop") -> AnalysisResult:
+    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=RATE,
+                  source_format="test")
+    return analyze_audio(audio, AnalysisOptions(context=context, genre=genre))  # type: ignore[arg-type]
+
+
+def codes(result: AnalysisResult) -> set[str]:
+    return {issue.code for issue in result.issues}
+
+
+@pytest.fixture(scope="module")
+def clean() -> np.ndarray:
+    return clean_mixdown(20.0)
+
+
+@pytest.fixture(scope="module")
+def clean_result(clean: np.ndarray) -> AnalysisResult:
+    return analyse(clean)
+
+
+def test_a_clean_mixdown_raises_nothing(clean_result: AnalysisResult) -> None:
+    assert [i for i in clean_result.issues if i.severity != "info"] == []
+
+
+def test_a_clean_master_raises_nothing() -> None:
+    master = limited(shaped_noise(20.0, "pop", seed=3), -9.5, -1.0)
+    result = analyse(master, "master")
+    assert [(i.code, i.message) for i in result.issues if i.severity != "info"] == []
+
+
+def _clip(x: np.ndarray) -> np.ndarray:
+    return np.clip(x * 10, -1.0, 1.0)
+
+
+def _dc(x: np.ndarray) -> np.ndarray:
+    return x + 0.01
+
+
+def _flip_section(x: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[1, 8 * RATE:13 * RATE] *= -1
+    return out
+
+
+def _right_down(x: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[1] *= 10 ** (-4 / 20)
+    return out
+
+
+def _mono(x: np.ndarray) -> np.ndarray:
+    return np.vstack([x[0], x[0]])
+
+
+def _gap(x: np.ndarray) -> np.ndarray:
+    out = x.copy()
+    out[:, 9 * RATE:12 * RATE] = 0.0
+    return out
+
+
+DEFECTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
+    "clipping": _clip,
+    "dc_offset": _dc,
+    "phase_cancellation": _flip_section,
+    "wide_low_end": wide_low_end,
+    "channel_imbalance": _right_down,
+    "mono": _mono,
+    "low_end_excess": lambda x: equalised(x, 20, 150, 9.0),
+    "low_end_lacking": lambda x: equalised(x, 20, 180, -12.0),
+    "low_mid_excess": lambda x: equalised(x, 200, 550, 8.0),
+    "harshness": lambda x: equalised(x, 1500, 5000, 8.0),
+    "dull_highs": lambda x: equalised(x, 6000, 24000, -15.0),
+    "silence": _gap,
+}
+
+
+@pytest.mark.parametrize("code", sorted(DEFECTS))
+def test_defect_raises_its_code_and_clean_does_not(code: str, clean: np.ndarray,
+                                                   clean_result: AnalysisResult) -> None:
+    result = analyse(DEFECTS[code](clean))
+    assert code in codes(result), [i.code for i in result.issues]
+    assert code not in codes(clean_result)
+
+
+def test_true_peak_over_in_a_mixdown_means_no_headroom(clean: np.ndarray,
+                                                       clean_result: AnalysisResult) -> None:
+    hot = clean * (10 ** (-1.5 / 20) / np.abs(clean).max())
+    issue = next(i for i in analyse(hot).issues if i.code == "true_peak_over")
+    assert issue.limit == -3.0
+    assert "headroom" in issue.message
+    assert "true_peak_over" not in codes(clean_result)
+
+
+def test_true_peak_over_in_a_master_is_located() -> None:
+    master = limited(shaped_noise(20.0, "pop", seed=3), -9.5, -1.0)
+    hot = master.copy()
+    hot[:, 10 * RATE:11 * RATE] *= 10 ** (1.5 / 20)  # one hot second
+    result = analyse(hot, "master")
+    issue = next(i for i in result.issues if i.code == "true_peak_over")
+    assert 9.5 <= issue.start_s <= 10.5 and issue.end_s <= 11.5
+    assert "true_peak_over" not in codes(analyse(master, "master"))
+
+
+def test_loudness_against_the_genre_in_a_master() -> None:
+    base = shaped_noise(20.0, "pop", seed=4)
+    quiet = analyse(limited(base, -16.0, -1.5), "master")
+    loud = analyse(limited(base, -5.0, -1.0), "master")
+    fine = analyse(limited(base, -9.5, -1.0), "master")
+    assert "too_quiet" in codes(quiet) and "too_loud" not in codes(quiet)
+    assert "too_loud" in codes(loud) and "too_quiet" not in codes(loud)
+    assert not {"too_loud", "too_quiet"} & codes(fine)
+
+
+def test_loudness_of_a_mixdown_is_not_judged_against_genre_masters(clean: np.ndarray) -> None:
+    """A -18 LUFS mixdown is fine; the same file as a pop master is too quiet."""
+    assert "too_quiet" not in codes(analyse(clean, "mixdown"))
+    assert "too_quiet" in codes(analyse(clean, "master"))
+
+
+def test_over_compressed_master() -> None:
+    base = shaped_noise(20.0, "pop", seed=5)
+    squashed = analyse(limited(base * 1.0, -5.5, -1.0), "master")
+    assert "over_compressed" in codes(squashed)
+    assert "over_compressed" not in codes(analyse(limited(base, -9.5, -1.0), "master"))
+
+
+def test_silent_track_is_one_critical_issue() -> None:
+    result = analyse(np.zeros((2, RATE * 5), dtype=np.float32))
+    assert [(i.code, i.severity) for i in result.issues] == [("silence", "critical")]
+
+
+def test_every_code_has_a_test() -> None:
+    tested = set(DEFECTS) | {"true_peak_over", "too_quiet", "too_loud", "over_compressed",
+                             "too_dynamic", "narrow_image"}
+    assert set(ISSUE_CODES) <= tested
+
+
+def test_issues_are_sorted_by_severity_then_time(clean: np.ndarray) -> None:
+    result = analyse(_gap(_clip(clean)))
+    order = {"critical": 0, "warning": 1, "info": 2}
+    keys = [(order[i.severity], i.start_s) for i in result.issues]
+    assert keys == sorted(keys)
+
+
+def test_time_spans_merge_and_drop() -> None:
+    mask = np.array([0, 1, 1, 0, 1, 0, 0, 0, 0, 0, 1], dtype=bool)
+    assert time_spans(mask, 0.1, merge_gap_s=0.15) == [(0.1, 0.5), (1.0, 1.1)]
+    assert time_spans(mask, 0.1, merge_gap_s=0.15, min_length_s=0.2) == [(0.1, 0.5)]
+
+
+def test_format_time() -> None:
+    assert format_time(83.25) == "1:23.2"

@@ -1,0 +1,112 @@
+"""Plain-text rendering of an analysis for the terminal."""
+
+from __future__ import annotations
+
+from zz_core.analysis import AnalysisResult
+from zz_core.issues import format_time
+
+_SEVERITY_MARK = {"critical": "!!", "warning": "! ", "info": "i "}
+
+
+def _num(value: float | int | None, unit: str = "", digits: int = 1) -> str:
+    if value is None:
+        return "n/a"
+    text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    return f"{text} {unit}".rstrip()
+
+
+def format_report(result: AnalysisResult) -> str:
+    """A readable multi-section report of one track."""
+    lines = [_title(result), ""]
+    lines += [*_loudness(result), "", *_music(result), "", *_stereo(result)]
+    lines += ["", *_bands(result), "", *_platforms(result), "", *_issues(result)]
+    if result.comparison is not None:
+        lines += ["", *_comparison(result)]
+    return "\n".join(lines)
+
+
+def _title(result: AnalysisResult) -> str:
+    genre = result.genre.genre_label
+    if result.genre.subgenre_label:
+        genre += f" / {result.genre.subgenre_label}"
+    return (f"{result.file_name or 'track'}: {format_time(result.duration_s)}, "
+            f"{result.sample_rate_hz} Hz, {result.channels} ch, {result.source_format}; "
+            f"context {result.context}, genre {genre}")
+
+
+def _loudness(result: AnalysisResult) -> list[str]:
+    lo = result.loudness
+    return [
+        "Loudness (ITU-R BS.1770-5 / EBU R128)",
+        f"  Integrated {_num(lo.integrated_lufs, 'LUFS')}   LRA {_num(lo.lra_lu, 'LU')}   "
+        f"Momentary max {_num(lo.momentary_max_lufs, 'LUFS')}   "
+        f"Short-term max {_num(lo.short_term_max_lufs, 'LUFS')}",
+        f"  True peak {_num(lo.true_peak_dbtp, 'dBTP', 2)} ({lo.true_peak_oversampling}x)   "
+        f"Sample peak {_num(lo.sample_peak_dbfs, 'dBFS', 2)}   RMS {_num(lo.rms_dbfs, 'dBFS')}",
+        f"  PLR {_num(lo.plr_db, 'dB')}   PSR {_num(lo.psr_db, 'dB')}   "
+        f"Crest {_num(lo.crest_db, 'dB')}   DR {_num(lo.dr)}",
+    ]
+
+
+def _music(result: AnalysisResult) -> list[str]:
+    tempo, key, tr = result.tempo, result.key, result.transients
+    return [
+        "Music",
+        f"  Tempo {_num(tempo.bpm, 'BPM')} (confidence {tempo.confidence:.2f})   "
+        f"Key {key.label or 'n/a'} {f'[{key.camelot}]' if key.camelot else ''} "
+        f"(confidence {key.confidence:.2f})",
+        f"  Transients {tr.description}: {tr.onset_rate_per_s:.1f} onsets/s, "
+        f"crest {tr.strength_crest_db:.1f} dB",
+    ]
+
+
+def _stereo(result: AnalysisResult) -> list[str]:
+    st = result.stereo
+    per_band = "  ".join(f"{b.name} {_num(b.correlation, digits=2)}" for b in st.bands)
+    return [
+        f"Stereo ({st.source})",
+        f"  Correlation {_num(st.correlation, digits=2)}   Width {_num(st.width, digits=2)}   "
+        f"Balance {_num(st.balance_db, 'dB')}   Mono sum {_num(st.mono_loss_db, 'dB')}   "
+        f"Low end (<{st.low_end_hz:.0f} Hz) {_num(st.low_end_correlation, digits=2)}",
+        f"  Correlation per band: {per_band}",
+    ]
+
+
+def _bands(result: AnalysisResult) -> list[str]:
+    lines = ["Bands"]
+    lines += [f"  {b.label:<20} {_num(b.level_db, 'dBFS'):>12} {b.share_pct:6.1f} %"
+              for b in result.bands]
+    return lines
+
+
+def _platforms(result: AnalysisResult) -> list[str]:
+    lines = ["Streaming platforms"]
+    for p in result.platforms:
+        flag = " (uncertain target)" if p.uncertain else ""
+        lines.append(f"  {p.platform:<14} {p.gain_db:+6.1f} dB -> "
+                     f"{p.output_lufs:6.1f} LUFS{flag}: {p.note}")
+    return lines
+
+
+def _issues(result: AnalysisResult) -> list[str]:
+    if not result.issues:
+        return ["Issues: none found"]
+    lines = ["Issues"]
+    lines += [f"  {_SEVERITY_MARK[i.severity]} {i.code} "
+              f"[{format_time(i.start_s)}-{format_time(i.end_s)}]: {i.message}"
+              for i in result.issues]
+    return lines
+
+
+def _comparison(result: AnalysisResult) -> list[str]:
+    comparison = result.comparison
+    assert comparison is not None
+    lines = [f"Against reference {comparison.reference_name or ''}".rstrip()]
+    for m in comparison.metrics:
+        if m.track is None and m.reference is None:
+            continue
+        delta = "" if m.delta is None else f" ({m.delta:+.2f})"
+        lines.append(f"  {m.label:<22} {_num(m.track, m.unit, 2):>14} vs "
+                     f"{_num(m.reference, m.unit, 2):>14}{delta}")
+    lines += [f"  -> {i.code}: {i.message}" for i in comparison.issues]
+    return lines
