@@ -25,18 +25,22 @@ genre = columns[1].selectbox("Genre", [None, *genres],
 subgenre = columns[2].text_input("Subgenre (optional)")
 
 
+def fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f} {unit}".rstrip()
+
+
 def show(result: AnalysisResult) -> None:
     lo = result.loudness
     cards = st.columns(4)
-    cards[0].metric("Integrated", f"{lo.integrated_lufs} LUFS")
-    cards[1].metric("True peak", f"{lo.true_peak_dbtp} dBTP")
-    cards[2].metric("LRA", f"{lo.lra_lu} LU")
-    cards[3].metric("PLR", f"{lo.plr_db} dB")
+    cards[0].metric("Integrated", fmt(lo.integrated_lufs, "LUFS"))
+    cards[1].metric("True peak", fmt(lo.true_peak_dbtp, "dBTP"))
+    cards[2].metric("LRA", fmt(lo.lra_lu, "LU"))
+    cards[3].metric("PLR", fmt(lo.plr_db, "dB"))
     cards = st.columns(4)
-    cards[0].metric("Tempo", f"{result.tempo.bpm} BPM")
+    cards[0].metric("Tempo", fmt(result.tempo.bpm, "BPM"))
     cards[1].metric("Key", result.key.label or "n/a")
-    cards[2].metric("Width", f"{result.stereo.width}")
-    cards[3].metric("Correlation", f"{result.stereo.correlation}")
+    cards[2].metric("Width", fmt(result.stereo.width, digits=2))
+    cards[3].metric("Correlation", fmt(result.stereo.correlation, digits=2))
     st.subheader("Issues")
     if not result.issues:
         st.success("No issues found.")

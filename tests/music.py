@@ -7,6 +7,7 @@ float32 of shape (channels, frames), like the decoder's output.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ MAJOR_SCALE = (0, 2, 4, 5, 7, 9, 11)
 NATURAL_MINOR_SCALE = (0, 2, 3, 5, 7, 8, 10)
 HARMONIC_MINOR_SCALE = (0, 2, 3, 5, 7, 8, 11)
 MELODY_DEGREE_WEIGHTS = (6.0, 2.0, 3.5, 2.0, 4.5, 1.5, 1.5)  # scale degrees 1..7
+_TABLE_SIZE = 4096  # one period of the additive waveform, read with linear interpolation
 _ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii")
 
 # Step patterns, one character per step: "x" hit, "o" accent-free ghost hit, "." rest.
@@ -154,17 +156,31 @@ def midi_to_hz(midi: float) -> float:
 
 def tone(midi: float, seconds: float, rate: int, *, partials: int = 6, attack_s: float = 0.01,
          release_s: float = 0.08, decay_s: float | None = None) -> np.ndarray:
-    """Sawtooth-like additive tone (partial k at 1/k) with a linear attack and release."""
+    """Sawtooth-like additive tone (partial k at 1/k, none above 0.45 rate) with a linear
+    attack and release. Cached and read-only: scale it into a new array before use."""
+    return _tone(float(midi), float(seconds), int(rate), partials, attack_s, release_s, decay_s)
+
+
+@functools.lru_cache(maxsize=1024)
+def _tone(midi: float, seconds: float, rate: int, partials: int, attack_s: float,
+          release_s: float, decay_s: float | None) -> np.ndarray:
     t = np.arange(round(seconds * rate)) / rate
     f0 = midi_to_hz(midi)
-    wave = np.zeros(t.size)
+    table_phase = 2.0 * np.pi * np.arange(_TABLE_SIZE + 1) / _TABLE_SIZE
+    table = np.zeros(_TABLE_SIZE + 1)
     for k in range(1, partials + 1):
         if k * f0 < 0.45 * rate:
-            wave += np.sin(2.0 * np.pi * k * f0 * t) / k
+            table += np.sin(k * table_phase) / k
+    position = (f0 * _TABLE_SIZE / rate) * np.arange(t.size) % _TABLE_SIZE
+    index = position.astype(np.intp)
+    fraction = position - index
+    wave = table[index] * (1.0 - fraction) + table[index + 1] * fraction
     envelope = np.minimum(1.0, np.minimum(t / attack_s, (seconds - t) / release_s))
     if decay_s is not None:
         envelope *= np.exp(-t / decay_s)
-    return wave * np.clip(envelope, 0.0, 1.0)
+    wave *= np.clip(envelope, 0.0, 1.0)
+    wave.setflags(write=False)
+    return wave
 
 
 def pad(midis: Sequence[float], seconds: float, *, rate: int = 44100, channels: int = 2,

@@ -44,27 +44,9 @@ class AnalysisOptions(BaseModel):
     subgenre: str | None = None
 
 
-class GenreInfo(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    genre: str | None
-    genre_label: str
-    subgenre: str | None
-    subgenre_label: str | None
-    subgenre_known: bool
-
-
-class LoudnessSummary(BaseModel):
+class LoudnessSummary(loudness.LoudnessFigures):
     """Headline loudness and dynamics (BS.1770-5, EBU R128, Tech 3342, TT DR)."""
 
-    model_config = ConfigDict(frozen=True)
-
-    integrated_lufs: float | None
-    momentary_max_lufs: float | None
-    short_term_max_lufs: float | None
-    lra_lu: float | None
-    lra_low_lufs: float | None
-    lra_high_lufs: float | None
     true_peak_dbtp: float | None
     true_peak_per_channel_dbtp: list[float | None]
     true_peak_oversampling: int
@@ -112,7 +94,7 @@ class AnalysisResult(BaseModel):
     channels: int
     source_format: str
     context: Context
-    genre: GenreInfo
+    genre: genres.GenreChoice
     loudness: LoudnessSummary
     tempo: TempoResult
     key: KeyResult
@@ -173,7 +155,7 @@ def analyze_audio(audio: Audio, options: AnalysisOptions | None = None,
     issues = detect_issues(IssueInputs(
         samples=samples, sample_rate_hz=rate, segment_s=segment_s, loudness=loud,
         peaks=peak_result, dynamics=dynamics, stereo=stereo_result, spectrum=spec,
-        frames=frames, targets=targets, context=rules, genre_label=_genre_label(resolved)))
+        frames=frames, targets=targets, context=rules, genre_label=resolved.display_label))
     return AnalysisResult(
         file_name=file_name,
         duration_s=round(audio.duration_s, 3),
@@ -181,9 +163,7 @@ def analyze_audio(audio: Audio, options: AnalysisOptions | None = None,
         channels=audio.channels,
         source_format=audio.source_format,
         context=options.context,
-        genre=GenreInfo(genre=resolved.genre, genre_label=resolved.genre_label,
-                        subgenre=resolved.subgenre, subgenre_label=resolved.subgenre_label,
-                        subgenre_known=resolved.subgenre_known),
+        genre=resolved.choice(),
         loudness=_summary(loud, peak_result, dynamics),
         tempo=rhythm.estimate_tempo(music, (targets.bpm.min, targets.bpm.max)),
         key=tonality.estimate_key(music),
@@ -204,12 +184,6 @@ def analyze_audio(audio: Audio, options: AnalysisOptions | None = None,
     )
 
 
-def _genre_label(resolved: genres.ResolvedTargets) -> str:
-    if resolved.subgenre_label:
-        return f"{resolved.subgenre_label} ({resolved.genre_label})"
-    return resolved.genre_label
-
-
 def _platforms(integrated: float | None, true_peak: float | None) -> list[PlatformOutcome]:
     nan = float("nan")
     return simulate_platforms(nan if integrated is None else integrated,
@@ -218,13 +192,9 @@ def _platforms(integrated: float | None, true_peak: float | None) -> list[Platfo
 
 def _summary(loud: loudness.LoudnessResult, peak: peaks.PeakResult,
              dynamics: peaks.DynamicsResult) -> LoudnessSummary:
+    figures = loud.model_dump(include=set(loudness.LoudnessFigures.model_fields))
     return LoudnessSummary(
-        integrated_lufs=loud.integrated_lufs,
-        momentary_max_lufs=loud.momentary_max_lufs,
-        short_term_max_lufs=loud.short_term_max_lufs,
-        lra_lu=loud.lra_lu,
-        lra_low_lufs=loud.lra_low_lufs,
-        lra_high_lufs=loud.lra_high_lufs,
+        **figures,
         true_peak_dbtp=peak.true_peak_dbtp,
         true_peak_per_channel_dbtp=peak.true_peak_per_channel_dbtp,
         true_peak_oversampling=peak.oversampling,

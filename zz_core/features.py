@@ -76,60 +76,61 @@ def compute_music_features(samples: np.ndarray, sample_rate_hz: int) -> MusicFea
     if audio.ndim == 1:
         audio = audio[np.newaxis, :]
     rate = int(sample_rate_hz)
-    mono, work_rate = _downmix_and_decimate(audio, rate)
+    if rate <= 0:
+        raise ValueError(f"sample rate must be positive, not {sample_rate_hz}")
+    work_rate, factor = working_rate(rate)
     n_fft = 1024 if work_rate >= 16000 else 512
     hop = n_fft // 4
-    margin = 8 * n_fft
-    padded = np.zeros(mono.size + 2 * margin, dtype=np.float32)
-    padded[margin:margin + mono.size] = mono
-    del mono
+    chroma_hop = hop * max(1, round(0.17 * work_rate / hop))
+    chroma_fft = 1 << max(9, math.ceil(math.log2(0.34 * work_rate)))
+    margin = max(n_fft, chroma_fft)
+    padded = _downmix_and_decimate(audio, factor, margin)
     n_frames = 1 + (padded.size - 2 * margin) // hop
     mel_power, power = _onset_spectra(padded, margin, n_fft, hop, n_frames, work_rate)
-    chroma_factor = max(1, round(0.17 * work_rate / hop))
-    chroma_coarse, tuning = _chroma(padded, margin, hop * chroma_factor, work_rate)
-    frame_chroma = np.rint(np.arange(n_frames) / chroma_factor).astype(np.intp)
+    chroma_coarse, tuning = _chroma(padded, margin, chroma_fft, chroma_hop, work_rate)
+    frame_chroma = np.rint(np.arange(n_frames) * hop / chroma_hop).astype(np.intp)
     chroma = chroma_coarse[:, np.minimum(frame_chroma, chroma_coarse.shape[1] - 1)]
     with np.errstate(divide="ignore"):
         rms_db = np.maximum(10.0 * np.log10(power), SILENCE_FLOOR_DB)
     return MusicFeatures(
-        sample_rate_hz=work_rate,
+        sample_rate_hz=round(work_rate),
         hop_s=hop / work_rate,
         onset_envelope=_log_mel_flux(mel_power),
         chroma=chroma,
         rms_db=rms_db,
-        duration_s=audio.shape[1] / rate if rate > 0 else 0.0,
+        duration_s=audio.shape[1] / rate,
         tuning_cents=tuning,
     )
 
 
-def working_rate(sample_rate_hz: int) -> tuple[int, int]:
-    """(working rate Hz, decimation factor): halve until at most 24 kHz (8 kHz stays 8 kHz)."""
+def working_rate(sample_rate_hz: int) -> tuple[float, int]:
+    """(working rate Hz, decimation factor): halve until at most 24 kHz (8 kHz stays 8 kHz).
+
+    44.1 kHz -> 22.05 kHz, 48 and 96 kHz -> 24 kHz, 32 kHz -> 16 kHz. An odd rate keeps its
+    exact fractional working rate (e.g. 44101 Hz -> 22050.5 Hz); nothing is resampled.
+    """
     factor = 1
     while sample_rate_hz / factor > MAX_WORKING_RATE_HZ:
         factor *= 2
-    return round(sample_rate_hz / factor), factor
+    return sample_rate_hz / factor, factor
 
 
-def _downmix_and_decimate(audio: np.ndarray, rate: int) -> tuple[np.ndarray, int]:
-    """Mono at the working rate, float32, built chunk by chunk (no full-rate copy)."""
-    work_rate, factor = working_rate(rate)
-    exact = rate % factor == 0
-    if not exact:
-        work_rate = 22050 if work_rate <= 22050 else MAX_WORKING_RATE_HZ
+def _downmix_and_decimate(audio: np.ndarray, factor: int, margin: int) -> np.ndarray:
+    """Mono at the working rate, float32, with ``margin`` zeros on each side.
+
+    Built chunk by chunk straight into the output: no full-rate copy is ever made.
+    """
     frames = audio.shape[1]
-    chunk = max(factor, int(CHUNK_S * rate) // factor * factor)
-    pieces = []
+    length = -(-frames // factor)
+    padded = np.zeros(length + 2 * margin, dtype=np.float32)
+    chunk = max(factor, int(CHUNK_S * MAX_WORKING_RATE_HZ) * factor)
     for start in range(0, frames, chunk):
-        if exact:
-            pieces.append(_decimate_chunk(audio, start, min(frames, start + chunk), factor))
-        else:
-            pieces.append(_downmix(audio, start, min(frames, start + chunk)))
-    mono = np.concatenate(pieces) if pieces else np.zeros(0, dtype=np.float32)
-    if not exact:
-        mono = _resample_rational(mono, rate, work_rate)
-    if not math.isfinite(float(np.sum(mono, dtype=np.float64))):
-        np.nan_to_num(mono, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    return mono, work_rate
+        piece = _decimate_chunk(audio, start, min(frames, start + chunk), factor)
+        first = margin + start // factor
+        padded[first:first + piece.size] = piece
+    if not math.isfinite(float(np.sum(padded, dtype=np.float64))):
+        np.nan_to_num(padded, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+    return padded
 
 
 def _downmix(audio: np.ndarray, start: int, stop: int, out: np.ndarray | None = None,
@@ -183,13 +184,6 @@ def _decimate2(x: np.ndarray) -> np.ndarray:
     return out.astype(np.float32, copy=False)
 
 
-def _resample_rational(mono: np.ndarray, rate: int, work_rate: int) -> np.ndarray:
-    """Polyphase resampling for rates that are not a power-of-two multiple (rare)."""
-    gcd = math.gcd(rate, work_rate)
-    up, down = work_rate // gcd, rate // gcd
-    return signal.resample_poly(mono, up, down).astype(np.float32)
-
-
 def _frame_blocks(padded: np.ndarray, margin: int, n_fft: int, hop: int, n_frames: int,
                   block: int) -> Iterator[tuple[int, np.ndarray]]:
     """Centred frames (frame i centred on sample i*hop) as (first index, view) blocks."""
@@ -200,7 +194,7 @@ def _frame_blocks(padded: np.ndarray, margin: int, n_fft: int, hop: int, n_frame
 
 
 def _onset_spectra(padded: np.ndarray, margin: int, n_fft: int, hop: int, n_frames: int,
-                   rate: int) -> tuple[np.ndarray, np.ndarray]:
+                   rate: float) -> tuple[np.ndarray, np.ndarray]:
     """Mel power (N_MELS, frames) and mean-square level per frame of the short STFT."""
     window = np.hanning(n_fft + 1)[:n_fft].astype(np.float32)
     mel_basis = sparse.csr_matrix(mel_filterbank(rate, n_fft).astype(np.float32))
@@ -217,7 +211,7 @@ def _onset_spectra(padded: np.ndarray, margin: int, n_fft: int, hop: int, n_fram
     return mel, power_sum.astype(np.float64)
 
 
-def mel_filterbank(rate: int, n_fft: int, n_mels: int = N_MELS) -> np.ndarray:
+def mel_filterbank(rate: float, n_fft: int, n_mels: int = N_MELS) -> np.ndarray:
     """Triangular HTK-mel filters (n_mels, n_fft//2+1), area-normalised, none empty."""
     fmax = min(MEL_FMAX_HZ, 0.45 * rate)
     mels = np.linspace(_hz_to_mel(MEL_FMIN_HZ), _hz_to_mel(fmax), n_mels + 2)
@@ -248,19 +242,14 @@ def _log_mel_flux(mel_power: np.ndarray) -> np.ndarray:
     return flux
 
 
-def _chroma(padded: np.ndarray, margin: int, hop: int, rate: int) -> tuple[np.ndarray, float]:
+def _chroma(padded: np.ndarray, margin: int, n_fft: int, hop: int,
+            rate: float) -> tuple[np.ndarray, float]:
     """Tuning-corrected 12-bin chroma (12, coarse frames) and the tuning offset in cents."""
-    n_fft = 1 << max(9, math.ceil(math.log2(0.34 * rate)))
     n_frames = 1 + (padded.size - 2 * margin) // hop
     fine = np.zeros((n_frames, _FINE_BINS))
     window = np.hanning(n_fft + 1)[:n_fft].astype(np.float32)
     lo = max(2, int(CHROMA_FMIN_HZ * n_fft / rate))
     hi = min(n_fft // 2 - 1, int(min(CHROMA_FMAX_HZ, 0.45 * rate) * n_fft / rate))
-    base = margin - n_fft // 2
-    if base < 0:
-        grown = np.zeros(padded.size - 2 * base, dtype=np.float32)
-        grown[-base:-base + padded.size] = padded
-        padded, margin = grown, margin - base
     for first, frames in _frame_blocks(padded, margin, n_fft, hop, n_frames,
                                        _CHROMA_BLOCK_FRAMES):
         spectrum = sfft.rfft(frames * window, axis=1, workers=_WORKERS)
@@ -270,7 +259,7 @@ def _chroma(padded: np.ndarray, margin: int, hop: int, rate: int) -> tuple[np.nd
     return _fold_to_semitones(fine, tuning), tuning
 
 
-def _peak_histogram(magnitude: np.ndarray, lo: int, n_fft: int, rate: int) -> np.ndarray:
+def _peak_histogram(magnitude: np.ndarray, lo: int, n_fft: int, rate: float) -> np.ndarray:
     """Sum spectral-peak amplitudes into 10-cent pitch-class bins, per frame."""
     centre = magnitude[:, 1:-1]
     floor = magnitude.max(axis=1, keepdims=True) * 10.0 ** (CHROMA_PEAK_FLOOR_DB / 20.0)

@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, TypeVar
 
 import numpy as np
-import yaml
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -31,6 +30,7 @@ from pydantic import (
     model_validator,
 )
 
+from zz_core.datafiles import read_yaml, validation_lines
 from zz_core.errors import UnknownOptionError, ZzError
 
 DEFAULT_GENRES_PATH = Path(__file__).resolve().parent / "data" / "genres.yaml"
@@ -230,13 +230,12 @@ class _TargetOverrides(_Frozen):
 # --------------------------------------------------------------------------- contexts
 
 
-class ContextRules(_Frozen):
-    """What a track context (mixdown review, mastering guidance, master review) changes."""
+class _ContextFields(_Frozen):
+    """The fields of a context entry in genres.yaml."""
 
-    name: str
-    label: str
+    label: str = Field(min_length=1)
     description: str
-    aliases: tuple[str, ...] = ()
+    aliases: _Aliases = ()
     peak_ceiling_dbtp: float = Field(le=0.0)
     integrated_lufs: Range
     apply_genre_loudness: bool
@@ -246,6 +245,12 @@ class ContextRules(_Frozen):
     ceiling_severity: Severity
     tonal_tolerance_extra_db: float = Field(ge=0.0)
     check_platforms: bool
+
+
+class ContextRules(_ContextFields):
+    """What a track context (mixdown review, mastering guidance, master review) changes."""
+
+    name: str
 
     def loudness_range(self, targets: GenreTargets) -> Range:
         """Integrated loudness (LUFS) to judge against: the genre's, or this context's own."""
@@ -322,8 +327,8 @@ class GenreTable(_Frozen):
         return _find(self.contexts.values(), name)
 
 
-class ResolvedTargets(BaseModel):
-    """The targets for one genre/subgenre choice.
+class GenreChoice(BaseModel):
+    """A genre/subgenre choice as resolved against the table.
 
     ``subgenre`` is the slug of the table entry used (None when none was); ``subgenre_known``
     is True only then. A free-text subgenre keeps its text in ``subgenre_label``.
@@ -336,7 +341,23 @@ class ResolvedTargets(BaseModel):
     subgenre: str | None
     subgenre_label: str | None
     subgenre_known: bool
+
+    @property
+    def display_label(self) -> str:
+        """"Techno (Electronic)", or just the genre label."""
+        if self.subgenre_label:
+            return f"{self.subgenre_label} ({self.genre_label})"
+        return self.genre_label
+
+
+class ResolvedTargets(GenreChoice):
+    """The targets for one genre/subgenre choice."""
+
     targets: GenreTargets
+
+    def choice(self) -> GenreChoice:
+        """The choice without its targets (what an analysis records)."""
+        return GenreChoice(**self.model_dump(exclude={"targets"}))
 
 
 # --------------------------------------------------------------------------- names
@@ -419,39 +440,11 @@ class _GenreRaw(_Frozen):
     )
 
 
-class _ContextRaw(_Frozen):
-    label: str = Field(min_length=1)
-    description: str
-    aliases: _Aliases = ()
-    peak_ceiling_dbtp: float = Field(le=0.0)
-    integrated_lufs: Range
-    apply_genre_loudness: bool
-    apply_genre_dynamics: bool
-    over_compressed_plr_db: float = Field(ge=0.0)
-    clip_severity: Severity
-    ceiling_severity: Severity
-    tonal_tolerance_extra_db: float = Field(ge=0.0)
-    check_platforms: bool
-
-
 class _FileRaw(_Frozen):
     version: int = 1
-    contexts: dict[str, _ContextRaw]
+    contexts: dict[str, _ContextFields]
     defaults: GenreTargets
     genres: dict[str, _GenreRaw]
-
-
-def _error_lines(where: str, err: ValidationError) -> list[str]:
-    """One 'path.to.field: problem' line per pydantic error."""
-    lines = []
-    for item in err.errors():
-        loc = ".".join(str(part) for part in item["loc"])
-        msg = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            msg = "unknown field (misspelt?)"
-        path = ".".join(p for p in (where, loc) if p)
-        lines.append(f"{path}: {msg}" if path else msg)
-    return lines
 
 
 def _raise_problems(source: Path, problems: list[str]) -> None:
@@ -485,7 +478,7 @@ def _merge_targets(
     try:
         return GenreTargets.model_validate(merged)
     except ValidationError as err:
-        problems.extend(_error_lines(where, err))
+        problems.extend(validation_lines(where, err))
         return base
 
 
@@ -529,22 +522,11 @@ def _build_genre(
     return entry
 
 
-def _read_yaml(source: Path) -> Any:
-    try:
-        text = source.read_text(encoding="utf-8")
-    except OSError as err:
-        raise GenreDataError(f"cannot read {source}: {err.strerror or err}") from None
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as err:
-        raise GenreDataError(f"{source.name} is not valid YAML: {err}") from None
-
-
 def _validate_file(source: Path, data: Any) -> _FileRaw:
     try:
         return _FileRaw.model_validate(data)
     except ValidationError as err:
-        errors = _error_lines("", err)
+        errors = validation_lines("", err)
     _fail(source, errors)
 
 
@@ -572,7 +554,7 @@ def _parse_table(source: Path, data: Any) -> GenreTable:
 
 @lru_cache(maxsize=1)
 def _default_table() -> GenreTable:
-    return _parse_table(DEFAULT_GENRES_PATH, _read_yaml(DEFAULT_GENRES_PATH))
+    return _parse_table(DEFAULT_GENRES_PATH, read_yaml(DEFAULT_GENRES_PATH, GenreDataError))
 
 
 def load_genre_table(path: Path | None = None) -> GenreTable:
@@ -584,7 +566,7 @@ def load_genre_table(path: Path | None = None) -> GenreTable:
     if path is None or Path(path).resolve() == DEFAULT_GENRES_PATH:
         return _default_table()
     source = Path(path)
-    return _parse_table(source, _read_yaml(source))
+    return _parse_table(source, read_yaml(source, GenreDataError))
 
 
 # --------------------------------------------------------------------------- public lookups

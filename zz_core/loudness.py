@@ -36,7 +36,7 @@ _HIGHPASS_F0_HZ = 38.13547087602444
 _HIGHPASS_Q = 0.5003270373238773
 
 
-class LoudnessResult(BaseModel):
+class LoudnessFigures(BaseModel):
     """Loudness of a programme per BS.1770-5 / EBU R128. None means not measurable (silence)."""
 
     model_config = ConfigDict(frozen=True)
@@ -47,6 +47,11 @@ class LoudnessResult(BaseModel):
     lra_lu: float | None
     lra_low_lufs: float | None
     lra_high_lufs: float | None
+
+
+class LoudnessResult(LoudnessFigures):
+    """The figures and the momentary and short-term series behind them."""
+
     momentary_lufs: TimeSeries
     short_term_lufs: TimeSeries
 

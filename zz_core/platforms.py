@@ -12,9 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from zz_core.datafiles import read_yaml, validation_lines
 from zz_core.errors import ZzError
 
 DEFAULT_PLATFORMS_PATH = Path(__file__).resolve().parent / "data" / "platforms.yaml"
@@ -113,22 +113,11 @@ def _fail(source: Path, problems: list[str]) -> NoReturn:
     raise PlatformDataError(f"{source.name} is invalid: " + "; ".join(problems))
 
 
-def _error_lines(where: str, err: ValidationError) -> list[str]:
-    lines = []
-    for item in err.errors():
-        loc = ".".join(str(part) for part in item["loc"])
-        msg = str(item["msg"]).removeprefix("Value error, ")
-        if item["type"] == "extra_forbidden":
-            msg = "unknown field (misspelt?)"
-        lines.append(f"{where}.{loc}: {msg}" if loc else f"{where}: {msg}")
-    return lines
-
-
 def _parse_platforms(source: Path, data: Any) -> list[Platform]:
     try:
         raw = _PlatformFile.model_validate(data)
     except ValidationError as err:
-        problems = _error_lines(source.stem, err)
+        problems = validation_lines(source.stem, err)
     else:
         problems = []
     if problems:
@@ -139,7 +128,7 @@ def _parse_platforms(source: Path, data: Any) -> list[Platform]:
         try:
             platforms.append(Platform.model_validate(row))
         except ValidationError as err:
-            problems.extend(_error_lines(where, err))
+            problems.extend(validation_lines(where, err))
     slugs = [p.slug for p in platforms]
     problems.extend(f"platforms: slug {s!r} is used twice" for s in sorted(set(slugs))
                     if slugs.count(s) > 1)
@@ -148,18 +137,10 @@ def _parse_platforms(source: Path, data: Any) -> list[Platform]:
     return platforms
 
 
-def _read(source: Path) -> Any:
-    try:
-        return yaml.safe_load(source.read_text(encoding="utf-8"))
-    except OSError as err:
-        raise PlatformDataError(f"cannot read {source}: {err.strerror or err}") from None
-    except yaml.YAMLError as err:
-        raise PlatformDataError(f"{source.name} is not valid YAML: {err}") from None
-
-
 @lru_cache(maxsize=1)
 def _default_platforms() -> tuple[Platform, ...]:
-    return tuple(_parse_platforms(DEFAULT_PLATFORMS_PATH, _read(DEFAULT_PLATFORMS_PATH)))
+    data = read_yaml(DEFAULT_PLATFORMS_PATH, PlatformDataError)
+    return tuple(_parse_platforms(DEFAULT_PLATFORMS_PATH, data))
 
 
 def load_platforms(path: Path | None = None) -> list[Platform]:
@@ -170,7 +151,7 @@ def load_platforms(path: Path | None = None) -> list[Platform]:
     if path is None or Path(path).resolve() == DEFAULT_PLATFORMS_PATH:
         return list(_default_platforms())
     source = Path(path)
-    return _parse_platforms(source, _read(source))
+    return _parse_platforms(source, read_yaml(source, PlatformDataError))
 
 
 # --------------------------------------------------------------------------- simulation

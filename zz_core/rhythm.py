@@ -40,9 +40,9 @@ METRICAL_RATIOS = (1.0, 0.5, 2.0, 1.0 / 3.0, 3.0, 2.0 / 3.0, 1.5)
 RELATIVE_SALIENCE = 0.5
 """A metrical relative is a candidate for the genre prior if its salience is this fraction of
 the best peak's."""
-ONSET_LEAD_S = 0.010
-"""The flux peaks ~10 ms before the attack (the window's leading edge sees it first); beat
-and onset times are moved later by this much."""
+ONSET_LEAD_FRAMES = 1.0
+"""The flux peaks about a quarter window (one hop, ~11 ms) before the attack, as the window's
+leading edge sees it first; beat and onset times are moved later by this much."""
 COMB_MULTIPLES = 4
 _GRID_STEP = 0.002  # relative spacing of the coarse log-BPM grid
 _REFINE_SPAN = 0.012
@@ -197,7 +197,7 @@ def _local_peak(grid: np.ndarray, salience: np.ndarray, bpm: float) -> tuple[flo
 
 def _confidence(salience: float, envelope: np.ndarray) -> float:
     """Comb salience above the level chance reaches on noise (~3/sqrt(active frames)), 0..1."""
-    chance = min(0.5, 3.0 / math.sqrt(max(1, np.count_nonzero(envelope))))
+    chance = min(0.5, 3.0 / math.sqrt(max(1, int(np.count_nonzero(envelope)))))
     return float(np.clip((salience - chance) / (1.0 - chance), 0.0, 1.0))
 
 
@@ -263,7 +263,7 @@ def _beat_grid(phase: float, period: float, features: MusicFeatures) -> list[flo
     active = np.flatnonzero(active_frames(features))
     first, last = active[0] * features.hop_s, active[-1] * features.hop_s
     beat_s = period * features.hop_s
-    start = phase * features.hop_s + ONSET_LEAD_S
+    start = (phase + ONSET_LEAD_FRAMES) * features.hop_s
     n_first = math.ceil((first - start) / beat_s - 1e-9)
     n_last = math.floor((last - start) / beat_s + 1e-9)
     return [start + n * beat_s for n in range(n_first, n_last + 1)]
@@ -292,7 +292,8 @@ def describe_transients(features: MusicFeatures) -> TransientResult:
         strength_std=round(float(strengths.std()), 3),
         strength_crest_db=round(crest, 2),
         description=_describe(peak_strength, crest),
-        onset_times_s=[round(float(p) * features.hop_s + ONSET_LEAD_S, 4) for p in peaks],
+        onset_times_s=[round((float(p) + ONSET_LEAD_FRAMES) * features.hop_s, 4)
+                       for p in peaks],
     )
 
 

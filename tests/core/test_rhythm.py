@@ -120,11 +120,11 @@ def test_no_steady_pulse_gives_no_tempo(kind: str) -> None:
     rate = 44100
     rng = np.random.default_rng(3)
     audio = {
-        "silence": np.zeros((2, 20 * rate), dtype=np.float32),
-        "white noise": (0.1 * rng.standard_normal((2, 20 * rate))).astype(np.float32),
-        "pink noise": _pink(20 * rate, rng),
-        "held chord": pad([57, 60, 64, 67], 20.0, rate=rate),
-    }[kind]
+        "silence": lambda: np.zeros((2, 20 * rate), dtype=np.float32),
+        "white noise": lambda: (0.1 * rng.standard_normal((2, 20 * rate))).astype(np.float32),
+        "pink noise": lambda: _pink(20 * rate, rng),
+        "held chord": lambda: pad([57, 60, 64, 67], 20.0, rate=rate),
+    }[kind]()
     result = estimate_tempo(compute_music_features(audio, rate))
     assert result.bpm is None, f"{kind}: {result.bpm} BPM, confidence {result.confidence} " \
                                f"(threshold {MIN_CONFIDENCE})"
