@@ -1,7 +1,7 @@
 """Music features shared by tempo, key and transient analysis, computed once per file.
 
 The audio is downmixed to mono and decimated in 30 s chunks to a working rate of 8-24 kHz
-(half-band-style FIR stages, 44.1 kHz -> 22.05 kHz, 48 kHz -> 24 kHz, 96 kHz -> 24 kHz).
+(8-tap equiripple FIR halving stages: 44.1 kHz -> 22.05 kHz, 48 and 96 kHz -> 24 kHz).
 Two short-time Fourier transforms are taken block by block, so memory stays small:
 
 * a 43-46 ms Hann window with a ~11 ms hop gives the per-frame level and the onset
@@ -12,7 +12,9 @@ Two short-time Fourier transforms are taken block by block, so memory stays smal
   histogram, the global tuning is read from that histogram, and each semitone collects its
   +-50 cents with a cosine-squared weight (after the HPCP of Gómez 2006).
 
-Only numpy and scipy.fft are used (no numba), so a fresh process pays no JIT start-up.
+Only numpy and scipy are used (no librosa, no numba), so a fresh process pays no JIT
+start-up; a 5-minute 48 kHz stereo track takes ~0.25 s, a 20-minute one ~180 MB on top of
+the input.
 """
 
 from __future__ import annotations
@@ -58,7 +60,8 @@ class MusicFeatures:
     Frame ``i`` is centred at ``i * hop_s`` seconds. ``onset_envelope`` is in dB (mean rise of
     the log mel spectrum per frame), ``chroma`` is max-normalised per frame (0 in silence),
     ``rms_db`` is the Hann-weighted RMS level of the frame in dBFS (a full-scale sine reads
-    -3 dB) at the working rate.
+    -3 dB) after decimation, which rolls off the top octave: it tells music from silence, it
+    is no calibrated meter. ``tuning_cents`` is the deviation of the music from A4 = 440 Hz.
     """
 
     sample_rate_hz: int
@@ -266,9 +269,9 @@ def _peak_histogram(magnitude: np.ndarray, lo: int, n_fft: int, rate: float) -> 
     is_peak = ((centre > magnitude[:, :-2]) & (centre >= magnitude[:, 2:])
                & (centre > np.maximum(floor, CHROMA_SILENCE_AMPLITUDE)))
     frame, index = np.nonzero(is_peak)
-    left = np.log(magnitude[frame, index])
+    left = np.log(np.maximum(magnitude[frame, index], 1e-30))
     mid = np.log(magnitude[frame, index + 1])
-    right = np.log(magnitude[frame, index + 2])
+    right = np.log(np.maximum(magnitude[frame, index + 2], 1e-30))
     curvature = left - 2.0 * mid + right
     safe = np.where(curvature < 0.0, curvature, -1.0)
     delta = np.clip(0.5 * (left - right) / safe, -0.5, 0.5)

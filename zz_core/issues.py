@@ -23,7 +23,7 @@ ISSUE_CODES = (
     "clipping", "true_peak_over", "dc_offset", "phase_cancellation", "wide_low_end",
     "channel_imbalance", "mono", "too_quiet", "too_loud", "over_compressed", "too_dynamic",
     "low_end_excess", "low_end_lacking", "low_mid_excess", "harshness", "dull_highs", "silence",
-    "narrow_image",
+    "narrow_image", "wide_image",
 )
 SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
 
@@ -85,7 +85,8 @@ def detect_issues(inputs: IssueInputs) -> list[Issue]:
     detectors: list[Callable[[IssueInputs], list[Issue]]] = [
         detect_silence, detect_clipping, detect_true_peak_over, detect_dc_offset,
         detect_mono, detect_phase_cancellation, detect_wide_low_end,
-        detect_channel_imbalance, detect_loudness, detect_dynamics, detect_tonal_balance,
+        detect_channel_imbalance, detect_width, detect_loudness, detect_dynamics,
+        detect_tonal_balance,
     ]
     found = [issue for detector in detectors for issue in detector(inputs)]
     return sorted(found, key=lambda i: (SEVERITY_ORDER[i.severity], i.start_s, i.code))
@@ -327,6 +328,30 @@ def detect_channel_imbalance(inputs: IssueInputs) -> list[Issue]:
         limit=IMBALANCE_WARN_DB,
         message=f"The {louder} channel is {abs(balance):.1f} dB louder. Check panning of "
                 "the lead elements and the master balance control.")]
+
+
+def detect_width(inputs: IssueInputs) -> list[Issue]:
+    """Stereo width (side/mid energy) against the genre's range; a mono file is skipped."""
+    width = inputs.stereo.width
+    wanted = inputs.targets.stereo_width
+    if inputs.samples.shape[0] == 1 or width is None or width <= MONO_WIDTH:
+        return []  # true mono is reported as `mono`
+    start, end = _whole(inputs)
+    if width < wanted.min:
+        return [Issue(
+            code="narrow_image", severity="info", start_s=start, end_s=end, value=width,
+            limit=wanted.min,
+            message=f"Stereo width {width:.2f} is narrower than {inputs.genre_label} mixes "
+                    f"({wanted.min:.2f}-{wanted.max:.2f}). Pan supporting parts wider or "
+                    "widen pads and effects above 300 Hz.")]
+    if width > wanted.max:
+        return [Issue(
+            code="wide_image", severity="warning", start_s=start, end_s=end, value=width,
+            limit=wanted.max,
+            message=f"Stereo width {width:.2f} is wider than {inputs.genre_label} mixes "
+                    f"({wanted.min:.2f}-{wanted.max:.2f}): the mix may sound hollow and "
+                    "lose level in mono. Narrow wideners and check side-heavy reverbs.")]
+    return []
 
 
 # --------------------------------------------------------------------------- loudness

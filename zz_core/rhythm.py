@@ -49,6 +49,18 @@ _REFINE_SPAN = 0.012
 _REFINE_STEPS = (0.001, 0.0001)
 _MAX_ONSETS = 2000
 
+ONSET_MIN_GAP_S = 0.03
+ONSET_MARGIN_DB = 1.0
+"""An onset is a maximum within +-30 ms that exceeds its 0.5 s local mean by this much."""
+FILE_START_S = 0.035
+"""Onsets this close to the start are the analysis window entering the file, not attacks."""
+NOISE_FLICKER_DB = 0.5
+"""With no onsets, a median envelope above this is noise-like flicker ("none"); below it the
+sound is steady and sustained ("soft")."""
+SPIKY_CREST_DB = 40.0
+PUNCHY_STRENGTH_DB = 10.0
+SOFT_STRENGTH_DB = 4.0
+
 Description = Literal["soft", "balanced", "punchy", "spiky", "none"]
 
 
@@ -66,10 +78,14 @@ class TempoResult(BaseModel):
 class TransientResult(BaseModel):
     """How sharp the attacks are.
 
-    Onset strength is in dB: the mean rise of the log mel spectrum at the onset frame.
+    ``onset_rate_per_s`` counts onsets per second of sound (silence excluded). Onset strength
+    is in dB: the mean rise of the log mel spectrum at the onset frame.
     ``strength_crest_db`` = 20 log10(P95 of onset strengths / median of the onset envelope
     over non-silent frames), the median floored at 0.05 dB and the value capped at 60 dB:
     how far the attacks stand above the frame-to-frame flicker of the background.
+    ``description``: P95 strength >= 10 dB is "punchy", or "spiky" with a crest >= 40 dB
+    (hits over near silence); below 4 dB "soft"; between, "balanced"; no onsets at all is
+    "soft" for a steady sound and "none" for silence or noise.
     """
 
     model_config = ConfigDict(frozen=True)
@@ -129,7 +145,8 @@ def active_frames(features: MusicFeatures) -> np.ndarray:
 
 
 def _pulse_envelope(features: MusicFeatures) -> np.ndarray | None:
-    """Onset envelope minus its 1 s moving mean, zero in silent frames; None if all silent."""
+    """Onset envelope minus its 1 s moving mean, zero in silent frames; None with less than
+    4 s of sound."""
     active = active_frames(features)
     if active.sum() < 4.0 / features.hop_s:
         return None
@@ -175,6 +192,8 @@ def _choose_tempo(grid: np.ndarray, salience: np.ndarray,
     if bpm_range is None:
         return best
     low, high = sorted(bpm_range)
+    if low <= 0.0:
+        raise ValueError(f"bpm_range must be positive, not {bpm_range}")
     best_salience = _local_peak(grid, salience, best)[1]
     candidates = []
     for ratio in METRICAL_RATIOS:
@@ -300,18 +319,6 @@ def describe_transients(features: MusicFeatures) -> TransientResult:
 def _no_transients(description: Description = "none") -> TransientResult:
     return TransientResult(onset_rate_per_s=0.0, strength_mean=0.0, strength_std=0.0,
                            strength_crest_db=0.0, description=description, onset_times_s=[])
-
-
-ONSET_MIN_GAP_S = 0.03
-ONSET_MARGIN_DB = 1.0
-FILE_START_S = 0.035
-"""Onsets this close to the start are the analysis window entering the file, not attacks."""
-NOISE_FLICKER_DB = 0.5
-"""With no onsets, a median envelope above this is noise-like flicker ("none"); below it the
-sound is steady and sustained ("soft")."""
-SPIKY_CREST_DB = 40.0
-PUNCHY_STRENGTH_DB = 10.0
-SOFT_STRENGTH_DB = 4.0
 
 
 def _pick_onsets(onset: np.ndarray, active: np.ndarray, hop_s: float) -> np.ndarray:
