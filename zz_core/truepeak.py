@@ -69,20 +69,31 @@ def grid_bound(factor: int) -> float:
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _block_max(x: np.ndarray, h: np.ndarray, start: int, width: int) -> float:
-    """Largest |interpolated x| over phases 1.. for positions start .. start + width - 1."""
+def _block_max(x: np.ndarray, h: np.ndarray, start: int, width: int,
+               acc: np.ndarray) -> float:
+    """Largest |interpolated x| over phases 1.. for positions start .. start + width - 1
+    (``acc`` is scratch space of BLOCK floats)."""
     phases, taps = h.shape
-    base = start - (taps // 2 - 1)
-    acc = np.empty(BLOCK, dtype=np.float32)
+    # A view starting at the first tap keeps every index non-negative, so the compiler
+    # drops numba's negative-index wrap-around and emits contiguous SIMD loads (not gathers).
+    window = x[start - (taps // 2 - 1) :]
     best = 0.0
     for p in range(1, phases):
         acc[:width] = 0.0
         for j in range(taps):  # accumulate tap by tap so the inner loop vectorizes
             coefficient = h[p, j]
             for i in range(width):
-                acc[i] += coefficient * x[base + j + i]
+                acc[i] += coefficient * window[j + i]
         for i in range(width):
             best = max(best, abs(acc[i]))
+    return best
+
+
+@numba.njit(cache=True, nogil=True, fastmath=True)
+def _abs_max(values: np.ndarray) -> float:
+    best = 0.0
+    for i in range(values.shape[0]):
+        best = max(best, abs(values[i]))
     return best
 
 
@@ -96,12 +107,11 @@ def _coarse_pass(
     taps = h.shape[1]
     left = taps // 2 - 1
     blocks_per_segment = block_bounds.shape[1]
+    acc = np.empty(BLOCK, dtype=np.float32)
     for s in range(segment_peaks.shape[0]):
         first = s * segment
         last = min(first + segment, n)
-        best = 0.0
-        for i in range(first, last):
-            best = max(best, abs(x[i]))
+        best = _abs_max(x[first:last])
         for b in range(blocks_per_segment):
             start = first + b * BLOCK
             if start >= last:
@@ -110,16 +120,14 @@ def _coarse_pass(
             width = min(BLOCK, last - start)
             lo = start - left
             hi = start + width + taps - left
-            local = 0.0
-            for i in range(max(lo, 0), min(hi, n)):
-                local = max(local, abs(x[i]))
+            local = _abs_max(x[max(lo, 0) : min(hi, n)])
             if lo < 0 or hi > n:
                 block_bounds[s, b] = local  # at the file's ends: samples only
                 continue
             if local * l1_gain <= best:
                 block_bounds[s, b] = local * l1_gain
                 continue
-            value = max(_block_max(x, h, start, width), local)
+            value = max(_block_max(x, h, start, width, acc), local)
             block_bounds[s, b] = value * grid
             best = max(best, value)
         segment_peaks[s] = best
@@ -134,10 +142,11 @@ def _fine_pass(
 
     ``found[k]`` receives block k's fine peak (0 where it was not read).
     """
+    acc = np.empty(BLOCK, dtype=np.float32)
     for k in range(starts.shape[0]):
         if bounds[k] <= best:
             break
-        found[k] = _block_max(x, h, starts[k], widths[k])
+        found[k] = _block_max(x, h, starts[k], widths[k], acc)
         best = max(best, found[k])
     return best
 

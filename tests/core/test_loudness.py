@@ -171,3 +171,13 @@ def test_matches_libebur128_on_varied_programmes(rate: int, seed: int) -> None:
 def test_segment_length_rounds_like_libebur128() -> None:
     assert loudness.segment_length(44100) == 4410
     assert loudness.segment_length(11025) == 1103
+
+
+def test_segment_mean_squares_match_scipy_sosfilt() -> None:
+    audio = pink_noise(3.0, rate=44100, channels=1, seed=12)
+    seg = loudness.segment_length(44100)
+    filtered = signal.sosfilt(k_weighting_sos(44100), audio[0].astype(np.float64))
+    n = filtered.size // seg
+    expected = np.square(filtered[: n * seg]).reshape(n, seg).mean(axis=1)
+    np.testing.assert_allclose(loudness.segment_mean_squares(audio, 44100), expected,
+                               rtol=1e-9)
