@@ -1,0 +1,76 @@
+"""Alembic environment: ``target_metadata`` is ``SQLModel.metadata`` from zz_core.storage.
+
+The connection comes from ``config.attributes["connection"]`` when the app runs the
+migrations itself (``zz_core.storage.upgrade_schema``); otherwise from ``sqlalchemy.url``
+in alembic.ini, else ``DATABASE_URL``, else the SQLite file in ``ZZ_DATA_DIR``. SQLite gets
+batch mode (``render_as_batch``), which ALTER TABLE on SQLite needs.
+"""
+
+from __future__ import annotations
+
+from logging.config import fileConfig
+
+from alembic import context
+from sqlalchemy.engine import Connection, make_url
+from sqlmodel import SQLModel
+
+from zz_core import storage
+
+config = context.config
+target_metadata = SQLModel.metadata
+
+
+def _configure(connection: Connection | None = None, url: str | None = None) -> None:
+    if connection is not None:
+        dialect = connection.dialect.name
+    else:
+        dialect = make_url(url or "").get_backend_name()
+    context.configure(
+        connection=connection,
+        url=url,
+        target_metadata=target_metadata,
+        render_as_batch=dialect == "sqlite",
+        compare_type=True,
+        literal_binds=connection is None,
+    )
+
+
+def _url() -> str:
+    return config.get_main_option("sqlalchemy.url") or storage.database_url()
+
+
+def run_migrations_offline() -> None:
+    """Emit SQL to stdout (``alembic upgrade head --sql``)."""
+    _configure(url=_url())
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def _run_on(connection: Connection) -> None:
+    _configure(connection=connection)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Migrate through the given connection, or one opened for the configured URL."""
+    connection = config.attributes.get("connection")
+    if connection is not None:
+        _run_on(connection)
+        return
+    engine = storage.create_db_engine(_url())
+    try:
+        with engine.connect() as new_connection:
+            _run_on(new_connection)
+            new_connection.commit()
+    finally:
+        engine.dispose()
+
+
+if config.config_file_name is not None and config.attributes.get("connection") is None:
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

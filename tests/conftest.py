@@ -1,0 +1,198 @@
+"""Shared fixtures: a temporary data folder (``tmp_data_dir``), a migrated SQLite engine on
+a real file (``sqlite_engine``), ``database_url`` (an empty database of every backend the
+storage layer must work on: SQLite and PostgreSQL), ``db_engine`` (the same, migrated) and
+one real ``analysis_result`` to store.
+
+PostgreSQL comes from ``ZZ_TEST_POSTGRES_URL`` (a role allowed to CREATE DATABASE: each test
+gets a database of its own, dropped afterwards) or, failing that, from a throwaway server
+this session starts with the Debian binaries (``apt-get install postgresql``) in a temporary
+folder, on a free port of 127.0.0.1, as an unprivileged user when running as root. When
+neither is possible the PostgreSQL cases are skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from sqlalchemy.engine import Engine, make_url
+
+if TYPE_CHECKING:
+    from zz_core.analysis import AnalysisResult
+
+PG_TEST_USER = "zztest"
+PG_START_TIMEOUT_S = 60
+
+
+@pytest.fixture(scope="session")
+def analysis_result() -> AnalysisResult:
+    """One real analysis of a 2 s stereo sine (electronic/techno, mixdown)."""
+    from tests.signals import sine
+    from zz_core.analysis import AnalysisOptions, analyze_audio
+    from zz_core.decoding import Audio
+
+    options = AnalysisOptions(context="mixdown", genre="electronic", subgenre="techno")
+    audio = Audio(sine(-12.0, 2.0, freq_hz=440.0), 48000, "WAV PCM_16")
+    return analyze_audio(audio, options, file_name="a.wav")
+
+
+@pytest.fixture
+def tmp_data_dir(tmp_path: Path) -> Path:
+    """An empty data folder (audio files and the SQLite database go there)."""
+    folder = tmp_path / "data"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def sqlite_engine(tmp_data_dir: Path) -> Iterator[Engine]:
+    """An engine on a real SQLite file in ``tmp_data_dir``, schema migrated to head."""
+    from zz_core import storage
+
+    engine = storage.create_db_engine(f"sqlite:///{tmp_data_dir / storage.DB_FILE_NAME}")
+    storage.upgrade_schema(engine)
+    yield engine
+    engine.dispose()
+
+
+# --- PostgreSQL ------------------------------------------------------------------------
+
+
+def _postgres_bin_dir() -> Path | None:
+    """The folder holding initdb and pg_ctl: on PATH, else Debian's newest version."""
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(found).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"),
+                        key=lambda p: int(Path(p).parts[-3]) if Path(p).parts[-3].isdigit() else 0)
+    return Path(candidates[-1]).parent if candidates else None
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _as_server_user() -> list[str]:
+    """The command prefix that runs a program as an unprivileged user (postgres refuses root)."""
+    if os.geteuid() != 0:
+        return []
+    try:
+        pwd.getpwnam(PG_TEST_USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin",
+                        PG_TEST_USER], check=True, capture_output=True)
+    if shutil.which("runuser"):
+        return ["runuser", "-u", PG_TEST_USER, "--"]
+    return ["su", PG_TEST_USER, "-s", "/bin/sh", "-c", '"$0" "$@"']
+
+
+def _run(command: list[str]) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    if result.returncode != 0:
+        raise RuntimeError(f"{Path(command[0]).name} failed: {result.stderr.strip()[-500:]}")
+
+
+class _ThrowawayServer:
+    """A PostgreSQL cluster in a temporary folder, trust auth on 127.0.0.1 only."""
+
+    def __init__(self, bin_dir: Path) -> None:
+        self.bin_dir = bin_dir
+        self.prefix = _as_server_user()
+        self.root = Path(tempfile.mkdtemp(prefix="zz-postgres-"))
+        self.data = self.root / "data"
+        self.port = _free_port()
+        if self.prefix:
+            shutil.chown(self.root, user=PG_TEST_USER, group=PG_TEST_USER)
+
+    def start(self) -> str:
+        _run([*self.prefix, str(self.bin_dir / "initdb"), "-D", str(self.data), "-U", "postgres",
+              "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"])
+        options = f"-h 127.0.0.1 -p {self.port} -k {self.root} -F -c fsync=off"
+        _run([*self.prefix, str(self.bin_dir / "pg_ctl"), "-D", str(self.data), "-l",
+              str(self.root / "server.log"), "-o", options, "-w", "-t",
+              str(PG_START_TIMEOUT_S), "start"])
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        if (self.data / "postmaster.pid").exists():
+            subprocess.run([*self.prefix, str(self.bin_dir / "pg_ctl"), "-D", str(self.data),
+                            "-m", "immediate", "-w", "stop"], capture_output=True, check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def postgres_admin_url() -> Iterator[str]:
+    """A URL to a PostgreSQL server where the tests may create and drop databases."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        pytest.skip("PostgreSQL tests need the psycopg driver: pip install 'psycopg[binary]'")
+    configured = os.environ.get("ZZ_TEST_POSTGRES_URL")
+    if configured:
+        yield configured
+        return
+    bin_dir = _postgres_bin_dir()
+    if bin_dir is None:
+        pytest.skip("PostgreSQL tests need ZZ_TEST_POSTGRES_URL or the server binaries "
+                    "(apt-get install postgresql)")
+    server = _ThrowawayServer(bin_dir)
+    try:
+        url = server.start()
+    except (OSError, RuntimeError, subprocess.SubprocessError) as error:
+        server.stop()
+        pytest.skip(f"could not start a throwaway PostgreSQL server: {error}")
+    try:
+        yield url
+    finally:
+        server.stop()
+
+
+def _admin(url: str, sql: str) -> None:
+    import psycopg
+
+    dsn = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute(sql)
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test (dropped afterwards)."""
+    name = f"zz_test_{uuid.uuid4().hex[:12]}"
+    _admin(postgres_admin_url, f'CREATE DATABASE "{name}"')
+    url = make_url(postgres_admin_url).set(drivername="postgresql+psycopg", database=name)
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        _admin(postgres_admin_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_data_dir: Path) -> str:
+    """An empty database of each backend: a real SQLite file, or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_data_dir / 'zoundzcope.db'}"
+    return str(request.getfixturevalue("postgres_url"))
+
+
+@pytest.fixture
+def db_engine(database_url: str) -> Iterator[Engine]:
+    """An engine on ``database_url`` (each backend), schema migrated to head."""
+    from zz_core import storage
+
+    engine = storage.create_db_engine(database_url)
+    storage.upgrade_schema(engine)
+    yield engine
+    engine.dispose()
