@@ -1,63 +1,106 @@
-"""Analyze page (first cut): upload a track, run the engine, show the headline figures.
+"""Analyze: upload a track (and a reference), say what it is, see what is wrong with it.
 
-The full page (accounts, sessions, plots, feedback) grows here; it never measures
-anything itself, it only shows what zz_core returns.
+Thin page: the upload is checked and stored by ui.store, the engine runs in a worker
+process, the result is stored and drawn by ui.views.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 import streamlit as st
 
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio
-from zz_core.decoding import decode_bytes
+from ui import resources, views
+from ui.auth import require_user
+from ui.store import Workspace
+from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_file, with_reference
 from zz_core.errors import ZzError
 from zz_core.genres import CONTEXTS, context_rules, list_genres
 
+PROFILES = {"simple": "Simple: tips only", "detailed": "Detailed: with explanations",
+            "pro": "Pro: precise and technical"}
+OTHER_SUBGENRE = "Other (type it)"
+NEW_SESSION = "+ New session"
+
+user = require_user()
+workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)
 st.title("Analyze a track")
 
-upload = st.file_uploader("Track (WAV, AIFF, FLAC, OGG, MP3; M4A/OPUS with ffmpeg)")
-columns = st.columns(3)
-context = columns[0].selectbox("Track context", CONTEXTS,
-                               format_func=lambda c: context_rules(c).label)
-genres = {g.slug: g for g in list_genres()}
-genre = columns[1].selectbox("Genre", [None, *genres],
-                             format_func=lambda g: "Generic" if g is None else genres[g].label)
-subgenre = columns[2].text_input("Subgenre (optional)")
+
+def choose_project() -> int | None:
+    """The chosen session's id, or None for a new one (named in ``new_session_name``)."""
+    projects = {p.id: p.name for p in workspace.projects()}
+    choice = st.selectbox("Session", [*projects, None], key="analyze_session",
+                          format_func=lambda i: NEW_SESSION if i is None else projects[i])
+    if choice is None:
+        st.text_input("New session name", value=f"Session {date.today():%Y-%m-%d}",
+                      max_chars=100, key="new_session_name")
+    return choice
 
 
-def fmt(value: float | None, unit: str = "", digits: int = 1) -> str:
-    return "n/a" if value is None else f"{value:.{digits}f} {unit}".rstrip()
+def choose_options() -> AnalysisOptions:
+    columns = st.columns(3)
+    context = columns[0].selectbox("Track context", CONTEXTS,
+                                   format_func=lambda c: context_rules(c).label)
+    genres = {g.slug: g for g in list_genres()}
+    genre = columns[1].selectbox("Genre", list(genres), format_func=lambda g: genres[g].label)
+    subgenres = {s.slug: s.label for s in genres[genre].subgenres}
+    sub = columns[2].selectbox("Subgenre", [None, *subgenres, OTHER_SUBGENRE],
+                               format_func=lambda s: "Any" if s is None
+                               else subgenres.get(s, OTHER_SUBGENRE))
+    if sub == OTHER_SUBGENRE:
+        sub = st.text_input("Your subgenre", max_chars=60) or None
+    st.radio("Feedback profile", list(PROFILES), format_func=PROFILES.__getitem__,
+             horizontal=True, key="feedback_profile")
+    return AnalysisOptions.model_validate({"context": context, "genre": genre,
+                                           "subgenre": sub})
 
 
-def show(result: AnalysisResult) -> None:
-    lo = result.loudness
-    cards = st.columns(4)
-    cards[0].metric("Integrated", fmt(lo.integrated_lufs, "LUFS"))
-    cards[1].metric("True peak", fmt(lo.true_peak_dbtp, "dBTP"))
-    cards[2].metric("LRA", fmt(lo.lra_lu, "LU"))
-    cards[3].metric("PLR", fmt(lo.plr_db, "dB"))
-    cards = st.columns(4)
-    cards[0].metric("Tempo", fmt(result.tempo.bpm, "BPM"))
-    cards[1].metric("Key", result.key.label or "n/a")
-    cards[2].metric("Width", fmt(result.stereo.width, digits=2))
-    cards[3].metric("Correlation", fmt(result.stereo.correlation, digits=2))
-    st.subheader("Issues")
-    if not result.issues:
-        st.success("No issues found.")
-    for issue in result.issues:
-        st.text(f"[{issue.severity}] {issue.code}: {issue.message}")
+def analyse(track_id_key: str, upload: st.runtime.uploaded_file_manager.UploadedFile,
+            project_id: int | None, role: str, options: AnalysisOptions) -> AnalysisResult:
+    """Store the upload (checked as audio first), reuse or run the analysis, keep it."""
+    track = workspace.store_upload(project_id, upload.getvalue(), upload.name, role)
+    st.session_state[track_id_key] = track.id
+    result = workspace.reusable_analysis(track, options)
+    if result is None:
+        path = workspace.audio_path(track)
+        assert path is not None
+        result = resources.analysis_pool().submit(analyze_file, path, options).result()
+        result = result.model_copy(update={"file_name": track.original_name})
+        workspace.save_analysis(track, result)
+    return result
 
 
-if upload is not None and st.button("Analyze", type="primary"):
-    with st.status("Analysing...") as status:
+project_id = choose_project()
+main_upload = st.file_uploader("Track", key="main_upload",
+                               type=["wav", "aif", "aiff", "flac", "ogg", "mp3", "m4a", "opus"])
+reference_upload = st.file_uploader("Reference track (optional)", key="reference_upload",
+                                    type=["wav", "aif", "aiff", "flac", "ogg", "mp3", "m4a",
+                                          "opus"])
+options = choose_options()
+
+if st.button("Analyze", type="primary", disabled=main_upload is None):
+    assert main_upload is not None
+    with st.status("Analysing...", expanded=True) as status:
         try:
-            audio = decode_bytes(upload.getvalue(), upload.name)
-            options = AnalysisOptions(context=context, genre=genre, subgenre=subgenre or None)
-            st.session_state["result"] = analyze_audio(audio, options, file_name=upload.name)
-            status.update(label="Done", state="complete")
+            if project_id is None:
+                project_id = workspace.create_project(
+                    st.session_state.get("new_session_name", "")).id
+            st.write("Checking and storing the upload...")
+            result = analyse("analyze_track_id", main_upload, project_id, "main", options)
+            reference = None
+            if reference_upload is not None:
+                st.write("Analysing the reference...")
+                reference = analyse("analyze_reference_id", reference_upload, project_id,
+                                    "reference", options)
+                result = with_reference(result, reference)
+            st.session_state["analyze_result"] = (result, reference)
+            status.update(label="Analysis complete", state="complete", expanded=False)
         except ZzError as error:
-            status.update(label="Could not analyse this file", state="error")
-            st.error(f"{upload.name}: {error}")
+            status.update(label="This file could not be analysed", state="error")
+            st.error(f"Nothing was stored. {error}")
 
-if "result" in st.session_state:
-    show(st.session_state["result"])
+if "analyze_result" in st.session_state:
+    result, reference = st.session_state["analyze_result"]
+    track_id = st.session_state.get("analyze_track_id")
+    views.analysis_view(result, workspace.audio_path_of(track_id), reference)

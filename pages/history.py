@@ -1,0 +1,115 @@
+"""History & Compare: sessions and their tracks (rename, move, delete), any past track
+exactly as on Analyze, and a multi-track comparison across sessions."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from ui import plots, resources, views
+from ui.auth import require_user
+from ui.store import Workspace
+from zz_core.album import cohesion_summary
+from zz_core.errors import ZzError
+
+user = require_user()
+workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)
+st.title("History & Compare")
+
+
+@st.dialog("Delete for good?")
+def confirm_delete(kind: str, item_id: int | None, label: str) -> None:
+    st.text(f"Delete {kind} '{label}' and everything in it? This cannot be undone.")
+    if st.button("Delete", type="primary"):
+        if kind == "session":
+            workspace.delete_project(item_id)
+        else:
+            workspace.delete_track(item_id)
+        st.rerun()
+
+
+def session_panel() -> int | None:
+    projects = workspace.projects()
+    if not projects:
+        st.info("No sessions yet: analyse a track on the Analyze page to start one.")
+    with st.expander("New session"):
+        name = st.text_input("Name", max_chars=100, key="history_new_session")
+        if st.button("Create", key="history_create") and name.strip():
+            workspace.create_project(name)
+            st.rerun()
+    if not projects:
+        return None
+    names = {p.id: p.name for p in projects}
+    project_id = st.selectbox("Session", list(names), format_func=names.__getitem__,
+                              key="history_session")
+    columns = st.columns([3, 1, 1])
+    new_name = columns[0].text_input("Rename session", value=names[project_id],
+                                     max_chars=100, key=f"rename_session_{project_id}")
+    if columns[1].button("Rename", key="rename_session") and new_name.strip():
+        workspace.rename_project(project_id, new_name)
+        st.rerun()
+    if columns[2].button("Delete session", key="delete_session"):
+        confirm_delete("session", project_id, names[project_id])
+    return project_id
+
+
+def track_panel(project_id: int) -> None:
+    tracks = workspace.tracks(project_id)
+    if not tracks:
+        st.info("This session has no tracks yet.")
+        return
+    labels = {t.id: f"{t.original_name} ({t.role})" for t in tracks}
+    track_id = st.selectbox("Track", list(labels), format_func=labels.__getitem__,
+                            key="history_track")
+    track = next(t for t in tracks if t.id == track_id)
+    manage_track(track_id, track.original_name, project_id)
+    result = workspace.analysis(track_id)
+    if result is None:
+        st.warning("This track has no stored analysis.")
+        return
+    views.analysis_view(result, workspace.audio_path(track))
+
+
+def manage_track(track_id: int | None, name: str, project_id: int | None) -> None:
+    with st.expander("Rename, move or delete this track"):
+        new_name = st.text_input("Name", value=name, max_chars=200, key=f"track_name_{track_id}")
+        if st.button("Rename track") and new_name.strip():
+            workspace.rename_track(track_id, new_name)
+            st.rerun()
+        others = {p.id: p.name for p in workspace.projects() if p.id != project_id}
+        if others:
+            target = st.selectbox("Move to session", list(others),
+                                  format_func=others.__getitem__, key=f"move_{track_id}")
+            if st.button("Move track"):
+                workspace.move_track(track_id, target)
+                st.rerun()
+        if st.button("Delete track"):
+            confirm_delete("track", track_id, name)
+
+
+def compare_panel() -> None:
+    st.header("Compare tracks")
+    choices = {
+        t.id: f"{p.name} / {t.original_name}"
+        for p in workspace.projects() for t in workspace.tracks(p.id)
+    }
+    picked = st.multiselect("Pick two or more tracks (any sessions)", list(choices),
+                            format_func=choices.__getitem__, key="compare_tracks")
+    if len(picked) < 2:
+        return
+    results = [(choices[i], r) for i in picked if (r := workspace.analysis(i)) is not None]
+    st.dataframe(plots.metrics_table(results), hide_index=True, width="stretch")
+    st.plotly_chart(plots.overlay_loudness_figure(results), width="stretch")
+    st.plotly_chart(plots.overlay_spectrum_figure(results), width="stretch")
+    summary = cohesion_summary(results)
+    st.subheader("Cohesion")
+    for observation in summary.observations:
+        st.text(f"• {observation}")
+
+
+try:
+    selected = session_panel()
+    if selected is not None:
+        track_panel(selected)
+    compare_panel()
+except ZzError as error:
+    st.error(str(error))

@@ -1,0 +1,184 @@
+"""The app through Streamlit's AppTest: accounts, Analyze with a real WAV upload, bad
+uploads, History, and one user never reaching another's data. Real SQLite file, real
+audio, real engine (in its worker process)."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import soundfile as sf
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from tests.signals import RATE, sine
+from ui.auth import hash_password
+from zz_core import storage
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+PASSWORD = "Secret-pass-1"
+TIMEOUT = 120
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("ZZ_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("ZZ_COOKIE_KEY", "test-cookie-key-" * 4)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    st.cache_resource.clear()
+    yield tmp_path
+    st.cache_resource.clear()
+
+
+def _engine(data_dir: Path):  # type: ignore[no-untyped-def]
+    engine = storage.create_db_engine(f"sqlite:///{data_dir / 'zoundzcope.db'}")
+    storage.upgrade_schema(engine)
+    return engine
+
+
+def _user(data_dir: Path, username: str) -> int:
+    engine = _engine(data_dir)
+    user = storage.create_user(engine, username=username, name=username.title(),
+                               email=f"{username}@example.com",
+                               password_hash=hash_password(PASSWORD))
+    assert user.id is not None
+    return user.id
+
+
+def _wav(dbfs: float = -20.0, seconds: float = 6.0) -> bytes:
+    buffer = io.BytesIO()
+    sf.write(buffer, sine(dbfs, seconds).T, RATE, format="WAV", subtype="PCM_16")
+    return buffer.getvalue()
+
+
+def _login(username: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    login_user = next(t for t in at.text_input if t.label == "Username")
+    login_password = next(t for t in at.text_input if t.label == "Password")
+    login_user.input(username)
+    login_password.input(PASSWORD)
+    next(b for b in at.button if b.label == "Login").click()
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _analyse(at: AppTest, data: bytes, name: str, session: str = "Album") -> AppTest:
+    next(t for t in at.text_input if t.label == "New session name").input(session)
+    at.file_uploader(key="main_upload").set_value((name, data, "audio/wav"))
+    at.run()
+    next(b for b in at.button if b.label == "Analyze").click()
+    return at.run()
+
+
+def _visible_text(node: object) -> str:
+    """Every value, label, body and option in an element tree, as one string."""
+    parts = [str(getattr(node, attribute)) for attribute in ("value", "label", "body", "options")
+             if _has(node, attribute)]
+    children = getattr(node, "children", {})
+    parts += [_visible_text(child) for child in children.values()]
+    return " ".join(parts)
+
+
+def _has(node: object, attribute: str) -> bool:
+    try:
+        return getattr(node, attribute, None) is not None
+    except Exception:
+        return False
+
+
+def test_first_run_offers_registration(data_dir: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    assert not at.exception
+    assert at.tabs[0].label == "Register"
+
+
+def test_registration_stores_a_bcrypt_hash(data_dir: Path) -> None:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    for label, value in [("First name", "Ada"), ("Last name", "Lovelace"),
+                         ("Email", "ada@example.com"), ("Username", "ada"),
+                         ("Password", PASSWORD), ("Repeat password", PASSWORD)]:
+        candidates = [t for t in at.text_input if t.label == label]
+        candidates[0].input(value)  # with no users yet, the Register tab comes first
+    next(b for b in at.button if b.label == "Register").click()
+    at.run()
+    assert not at.exception
+    user = storage.get_user_by_username(_engine(data_dir), "ada")
+    assert user is not None
+    assert user.password_hash.startswith("$2") and PASSWORD not in user.password_hash
+
+
+def test_wrong_password_is_refused(data_dir: Path) -> None:
+    _user(data_dir, "ada")
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
+    next(t for t in at.text_input if t.label == "Username").input("ada")
+    next(t for t in at.text_input if t.label == "Password").input("wrong-Pass-9")
+    next(b for b in at.button if b.label == "Login").click()
+    at.run()
+    assert any("incorrect" in e.value for e in at.error)
+    assert not any(h.value == "Analyze a track" for h in at.title)
+
+
+def test_analyze_a_wav_and_see_the_metrics(data_dir: Path) -> None:
+    user_id = _user(data_dir, "ada")
+    at = _analyse(_login("ada"), _wav(-20.0), "my mix.wav")
+    assert not at.exception, at.exception
+    values = {m.label: m.value for m in at.metric}
+    assert values["Integrated loudness"].startswith("-20.0")
+    engine = _engine(data_dir)
+    [project] = storage.list_projects(engine, user_id)
+    [track] = storage.list_tracks(engine, user_id, project.id)
+    assert track.original_name == "my mix.wav"
+    assert track.stored_name != "my mix.wav" and "mix" not in track.stored_name
+    assert storage.latest_analysis(engine, user_id, track.id) is not None
+
+
+@pytest.mark.parametrize(("name", "data"), [
+    ("empty.wav", b""),
+    ("notes.wav", b"just some text, not audio"),
+    ("cut.wav", _wav()[:20000]),
+])
+def test_bad_uploads_show_a_message_and_store_nothing(data_dir: Path, name: str,
+                                                      data: bytes) -> None:
+    user_id = _user(data_dir, "ada")
+    at = _analyse(_login("ada"), data, name)
+    assert not at.exception
+    assert at.error, "expected a clear message"
+    engine = _engine(data_dir)
+    for project in storage.list_projects(engine, user_id):
+        assert storage.list_tracks(engine, user_id, project.id) == []
+    audio_dir = data_dir / "audio"
+    assert not audio_dir.exists() or not any(audio_dir.rglob("*.*"))
+
+
+def test_history_shows_the_track_and_another_user_sees_nothing(data_dir: Path) -> None:
+    _user(data_dir, "ada")
+    _user(data_dir, "bob")
+    at = _analyse(_login("ada"), _wav(-18.0), "ada-secret-track.wav", session="Ada's album")
+    at.switch_page("pages/history.py").run()
+    assert not at.exception
+    assert "ada-secret-track.wav" in _visible_text(at.main)
+    assert any(m.label == "Integrated loudness" for m in at.metric)
+
+    bob = _login("bob")
+    bob.switch_page("pages/history.py").run()
+    assert not bob.exception
+    everything = _visible_text(bob.main)
+    assert "History & Compare" in everything
+    assert "ada-secret-track" not in everything and "Ada's album" not in everything
+    # forging widget state with Ada's ids still reaches nothing
+    engine = _engine(data_dir)
+    ada = storage.get_user_by_username(engine, "ada")
+    assert ada is not None and ada.id is not None
+    [project] = storage.list_projects(engine, ada.id)
+    [track] = storage.list_tracks(engine, ada.id, project.id)
+    bob.session_state["analyze_track_id"] = track.id
+    bob.switch_page("pages/analyze.py").run()
+    assert not bob.exception
+    bob_user = storage.get_user_by_username(engine, "bob")
+    assert bob_user is not None and bob_user.id is not None
+    with pytest.raises(storage.NotFoundError):
+        storage.get_track(engine, bob_user.id, track.id)

@@ -1,0 +1,107 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright against
+``streamlit run app.py`` on 127.0.0.1 with a fresh data directory."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.signals import sine, write_wav
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                                reason="Chromium is not installed (apt-get install chromium)")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    data = tmp_path_factory.mktemp("e2e-data")
+    port = _free_port()
+    env = {**os.environ, "ZZ_DATA_DIR": str(data), "ZZ_COOKIE_KEY": "e2e-test-key" * 4}
+    env.pop("DATABASE_URL", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+
+
+def _wait_healthy(url: str, timeout_s: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError("streamlit did not become healthy")
+
+
+def test_register_login_upload_analyse_and_open_in_history(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    wav = write_wav(tmp_path / "e2e-tone.wav", sine(-20.0, 8.0), subtype="PCM_16")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+                  "--no-first-run", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        page.goto(server)
+        # first run: no users, so registration is offered first
+        def field(label: str):  # type: ignore[no-untyped-def]
+            return page.get_by_label(label, exact=True).filter(visible=True)
+
+        field("First name").fill("Ada")
+        field("Last name").fill("Lovelace")
+        field("Email").fill("ada@example.com")
+        field("Username").fill("ada")
+        field("Password").fill("Secret-pass-1")
+        field("Repeat password").fill("Secret-pass-1")
+        page.get_by_role("button", name="Register").click()
+        expect(page.get_by_text("Account created")).to_be_visible()
+        page.get_by_role("tab", name="Log in").click()
+        field("Username").fill("ada")
+        field("Password").fill("Secret-pass-1")
+        page.get_by_role("button", name="Login").click()
+        expect(page.get_by_role("heading", name="Analyze a track")).to_be_visible()
+        field("New session name").fill("Album one")
+        field("New session name").press("Enter")
+        page.locator("input[type=file]").first.set_input_files(str(wav))
+        expect(page.get_by_text("e2e-tone.wav")).to_be_visible()
+        page.get_by_role("button", name="Analyze").click()
+        expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(
+            timeout=120_000)
+        expect(page.get_by_text("-20.0 LUFS", exact=True)).to_be_visible()
+        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        page.screenshot(path=str(tmp_path / "analyze.png"))
+        page.get_by_role("link", name="History & Compare").click()
+        expect(page.get_by_role("heading", name="History & Compare")).to_be_visible()
+        expect(page.get_by_text("e2e-tone.wav · 8.0 s")).to_be_visible()
+        expect(page.get_by_text("-20.0 LUFS", exact=True)).to_be_visible()
+        browser.close()

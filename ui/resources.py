@@ -1,0 +1,48 @@
+"""Process-wide resources, created once and shared by every session (st.cache_resource):
+settings, the database engine (schema upgraded on start), the analysis process pool and
+the retention thread."""
+
+from __future__ import annotations
+
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+
+import streamlit as st
+from sqlalchemy.engine import Engine
+
+from ui.settings import Settings, load_settings
+from zz_core import retention, storage
+
+ANALYSIS_WORKERS = 2
+
+
+@st.cache_resource
+def settings() -> Settings:
+    return load_settings()
+
+
+@st.cache_resource
+def engine() -> Engine:
+    """The database engine, with the schema migrated to the latest revision."""
+    config = settings()
+    config.data_dir.mkdir(parents=True, exist_ok=True)
+    db = storage.create_db_engine(config.database_url)
+    storage.upgrade_schema(db)
+    return db
+
+
+@st.cache_resource
+def analysis_pool() -> ProcessPoolExecutor:
+    """Worker processes for the engine, so an analysis never blocks other sessions' scripts.
+
+    'spawn' because the server is multi-threaded (fork would copy locks mid-use).
+    """
+    return ProcessPoolExecutor(max_workers=ANALYSIS_WORKERS,
+                               mp_context=multiprocessing.get_context("spawn"))
+
+
+@st.cache_resource
+def retention_thread() -> object:
+    """Start removing expired audio files in the background (analyses are kept)."""
+    config = settings()
+    return retention.start_retention_thread(engine(), config.data_dir)

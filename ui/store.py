@@ -1,0 +1,106 @@
+"""The pages' data layer: the signed-in user's view of the database and the upload
+folder. Every method is scoped to that user (``zz_core.storage`` enforces it); pages hold
+no SQL and no file paths of their own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from ui.auth import AuthUser
+from zz_core import storage
+from zz_core.analysis import AnalysisOptions, AnalysisResult
+
+
+class UserDirectory:
+    """Accounts for the authenticator, kept in the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def credentials(self) -> dict[str, dict[str, Any]]:
+        return {
+            user.username: {"email": user.email, "first_name": user.name, "last_name": "",
+                            "password": user.password_hash, "logged_in": False, "roles": None}
+            for user in storage.list_users(self.engine)
+        }
+
+    def add_user(self, username: str, name: str, email: str, password_hash: str) -> None:
+        storage.create_user(self.engine, username=username, name=name, email=email,
+                            password_hash=password_hash)
+
+    def set_password(self, username: str, password_hash: str) -> None:
+        storage.set_password_hash(self.engine, username, password_hash)
+
+    def user(self, username: str) -> AuthUser | None:
+        found = storage.get_user_by_username(self.engine, username)
+        if found is None or found.id is None:
+            return None
+        return AuthUser(id=found.id, username=found.username, name=found.name)
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """One user's projects, tracks and analyses."""
+
+    engine: Engine
+    user_id: int
+    data_dir: Path
+
+    def projects(self) -> list[storage.Project]:
+        return storage.list_projects(self.engine, self.user_id)
+
+    def create_project(self, name: str) -> storage.Project:
+        return storage.create_project(self.engine, self.user_id, name)
+
+    def rename_project(self, project_id: int | None, name: str) -> None:
+        storage.rename_project(self.engine, self.user_id, project_id, name)
+
+    def delete_project(self, project_id: int | None) -> None:
+        storage.delete_project(self.engine, self.user_id, project_id, self.data_dir)
+
+    def tracks(self, project_id: int | None) -> list[storage.Track]:
+        return storage.list_tracks(self.engine, self.user_id, project_id)
+
+    def rename_track(self, track_id: int | None, name: str) -> None:
+        storage.rename_track(self.engine, self.user_id, track_id, name)
+
+    def move_track(self, track_id: int | None, project_id: int | None) -> None:
+        storage.move_track(self.engine, self.user_id, track_id, project_id)
+
+    def delete_track(self, track_id: int | None) -> None:
+        storage.delete_track(self.engine, self.user_id, track_id, self.data_dir)
+
+    def store_upload(self, project_id: int | None, data: bytes, name: str,
+                     role: str) -> storage.Track:
+        """Check the bytes are audio, then keep them under a generated name."""
+        track, _ = storage.store_upload(self.engine, self.user_id, project_id, data, name,
+                                        role, self.data_dir)
+        return track
+
+    def audio_path(self, track: storage.Track) -> Path | None:
+        return storage.audio_path(self.user_id, track, self.data_dir)
+
+    def audio_path_of(self, track_id: int | None) -> Path | None:
+        """The stored audio of one of the user's tracks; None if expired or not theirs."""
+        if track_id is None:
+            return None
+        try:
+            return self.audio_path(storage.get_track(self.engine, self.user_id, track_id))
+        except storage.NotFoundError:
+            return None
+
+    def reusable_analysis(self, track: storage.Track,
+                          options: AnalysisOptions) -> AnalysisResult | None:
+        """An earlier analysis of the same content with the same options, if any."""
+        return storage.find_analysis(self.engine, self.user_id, track.content_sha256,
+                                     options.context, options.genre, options.subgenre)
+
+    def save_analysis(self, track: storage.Track, result: AnalysisResult) -> None:
+        storage.save_analysis(self.engine, self.user_id, track.id, result)
+
+    def analysis(self, track_id: int | None) -> AnalysisResult | None:
+        return storage.latest_analysis(self.engine, self.user_id, track_id)
