@@ -82,9 +82,10 @@ options = choose_options()
 if st.button("Analyze", type="primary", disabled=main_upload is None):
     assert main_upload is not None
     with st.status("Analysing...", expanded=True) as status:
+        created = None
         try:
             if project_id is None:
-                project_id = workspace.create_project(
+                created = project_id = workspace.create_project(
                     st.session_state.get("new_session_name", "")).id
             st.write("Checking and storing the upload...")
             result = analyse("analyze_track_id", main_upload, project_id, "main", options)
@@ -97,10 +98,17 @@ if st.button("Analyze", type="primary", disabled=main_upload is None):
             st.session_state["analyze_result"] = (result, reference)
             status.update(label="Analysis complete", state="complete", expanded=False)
         except ZzError as error:
+            if created is not None:  # a failed first upload leaves no empty session behind
+                workspace.delete_project(created)
             status.update(label="This file could not be analysed", state="error")
             st.error(f"Nothing was stored. {error}")
 
 if "analyze_result" in st.session_state:
     result, reference = st.session_state["analyze_result"]
     track_id = st.session_state.get("analyze_track_id")
-    views.analysis_view(result, workspace.audio_path_of(track_id), reference)
+    pair = None
+    if reference is not None:
+        pair = workspace.level_matched_pair(track_id,
+                                            st.session_state.get("analyze_reference_id"),
+                                            result, reference)
+    views.analysis_view(result, workspace.audio_path_of(track_id), reference, pair)

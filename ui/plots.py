@@ -22,7 +22,7 @@ from zz_core import genres
 from zz_core.analysis import AnalysisResult
 from zz_core.comparison import METRICS, Comparison, metric_value
 from zz_core.errors import UnknownOptionError
-from zz_core.issues import CLIP_LEVEL, Issue, format_time
+from zz_core.issues import Issue, format_time
 from zz_core.series import TimeSeries
 from zz_core.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
 
@@ -142,7 +142,7 @@ def waveform_figure(result: AnalysisResult) -> go.Figure:
                              fillcolor="rgba(79, 195, 247, 0.55)", hovertemplate=hover,
                              legendgroup="envelope", showlegend=False))
     _add_level_lines(fig, result)
-    _add_clipping(fig, times, wave.minimum, wave.maximum)
+    _add_clipping(fig, result)
     _add_true_peak_overs(fig, result)
     _add_issue_spans(fig, located_issues(result))
     fig.update_xaxes(title_text="Time (s)", range=[0.0, max(result.duration_s, wave.hop_s)])
@@ -160,27 +160,27 @@ def _add_level_lines(fig: go.Figure, result: AnalysisResult) -> None:
     targets, rules = judging_rules(result)
     ceiling_db = rules.true_peak_limit(targets)
     ceiling = 10 ** (ceiling_db / 20)
-    for sign in (1, -1):
-        fig.add_hline(y=sign * 1.0, line={"color": "#bdbdbd", "width": 1, "dash": "dot"},
-                      annotation_text="0 dBFS" if sign > 0 else None,
-                      annotation_position="top right")
-        fig.add_hline(y=sign * ceiling, line={"color": SEVERITY_COLOURS["warning"], "width": 1,
-                                              "dash": "dash"},
-                      annotation_text=f"{ceiling_db:g} dBTP ceiling" if sign > 0 else None,
-                      annotation_position="bottom right")
+    full_scale = {"color": "#bdbdbd", "width": 1, "dash": "dot"}
+    ceiling_line = {"color": SEVERITY_COLOURS["warning"], "width": 1, "dash": "dash"}
+    # plotly writes "new text" for an annotation given as None: label the top lines only
+    fig.add_hline(y=1.0, line=full_scale, annotation_text="0 dBFS",
+                  annotation_position="top right")
+    fig.add_hline(y=-1.0, line=full_scale)
+    fig.add_hline(y=ceiling, line=ceiling_line, annotation_text=f"{ceiling_db:g} dBTP ceiling",
+                  annotation_position="bottom right")
+    fig.add_hline(y=-ceiling, line=ceiling_line)
 
 
-def _add_clipping(fig: go.Figure, times: np.ndarray, minimum: Sequence[float],
-                  maximum: Sequence[float]) -> None:
-    low, high = np.asarray(minimum), np.asarray(maximum)
-    clipped = np.flatnonzero((high >= CLIP_LEVEL) | (low <= -CLIP_LEVEL))
-    if clipped.size == 0:
+def _add_clipping(fig: go.Figure, result: AnalysisResult) -> None:
+    """The engine's clipping issues, marked at full scale where each starts (the plot
+    never decides on its own what counts as clipped)."""
+    starts = [i.start_s for i in result.issues if i.code == "clipping"]
+    if not starts:
         return
-    y = np.where(high[clipped] >= CLIP_LEVEL, high[clipped], low[clipped])
     fig.add_trace(go.Scatter(
-        x=times[clipped], y=y, mode="markers", name="Clipping",
-        marker={"color": SEVERITY_COLOURS["critical"], "symbol": "x", "size": 7},
-        hovertemplate="Clipping at %{x:.2f} s: %{y:.3f} FS<extra></extra>"))
+        x=starts, y=[1.0] * len(starts), mode="markers", name="Clipping",
+        marker={"color": SEVERITY_COLOURS["critical"], "symbol": "x", "size": 9},
+        hovertemplate="Clipping from %{x:.2f} s<extra></extra>"))
 
 
 def _add_true_peak_overs(fig: go.Figure, result: AnalysisResult) -> None:

@@ -4,6 +4,7 @@ no SQL and no file paths of their own."""
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from sqlalchemy.engine import Engine
 from ui.auth import AuthUser
 from zz_core import storage
 from zz_core.analysis import AnalysisOptions, AnalysisResult
+from zz_core.levelmatch import matched_gains_db, write_with_gain
 
 
 class UserDirectory:
@@ -101,6 +103,29 @@ class Workspace:
 
     def save_analysis(self, track: storage.Track, result: AnalysisResult) -> None:
         storage.save_analysis(self.engine, self.user_id, track.id, result)
+
+    def level_matched_pair(self, track_id: int | None, reference_id: int | None,
+                           result: AnalysisResult,
+                           reference: AnalysisResult) -> tuple[Path, Path] | None:
+        """Audio of the track and its reference at equal integrated loudness (the louder
+        one turned down, written once under a generated name); None if audio expired."""
+        try:
+            pair = [storage.get_track(self.engine, self.user_id, i)
+                    for i in (track_id, reference_id)]
+        except storage.NotFoundError:
+            return None
+        sources = [self.audio_path(t) for t in pair]
+        gains = matched_gains_db(result.loudness.integrated_lufs,
+                                 reference.loudness.integrated_lufs)
+        out = []
+        for track, source, gain in zip(pair, sources, gains, strict=True):
+            if source is None:
+                return None
+            name = hashlib.sha256(f"{track.stored_name}{gain:.3f}".encode()).hexdigest()[:24]
+            target = self.data_dir / "listening" / str(self.user_id) / f"{name}.wav"
+            out.append(source if gain == 0.0 else
+                       target if target.exists() else write_with_gain(source, target, gain))
+        return out[0], out[1]
 
     def analysis(self, track_id: int | None) -> AnalysisResult | None:
         return storage.latest_analysis(self.engine, self.user_id, track_id)

@@ -11,9 +11,10 @@ import streamlit as st
 from ui import plots
 from zz_core.analysis import AnalysisResult
 from zz_core.issues import format_time
+from zz_core.levelmatch import matched_gains_db
 
 STATUS_COLOUR = {"good": "green", "warn": "orange", "bad": "red", "unknown": "gray"}
-SEVERITY_ICON = {"critical": "🔴", "warning": "🟠", "info": "🔵"}
+SEVERITY_LABEL = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}
 
 
 def metric_cards(result: AnalysisResult) -> None:
@@ -34,12 +35,12 @@ def issue_list(result: AnalysisResult) -> None:
         return
     for issue in result.issues:
         where = f"{format_time(issue.start_s)}-{format_time(issue.end_s)}"
-        st.text(f"{SEVERITY_ICON[issue.severity]} {issue.code} [{where}]: {issue.message}")
+        st.text(f"{SEVERITY_LABEL[issue.severity]} · {issue.code} [{where}]: {issue.message}")
 
 
 def analysis_view(result: AnalysisResult, audio_path: Path | None,
                   reference: AnalysisResult | None = None,
-                  reference_path: Path | None = None) -> None:
+                  ab_pair: tuple[Path, Path] | None = None) -> None:
     """Everything about one analysed track; with a reference, the comparison too."""
     st.caption(f"{result.file_name or 'track'} · {result.duration_s:.1f} s · "
                f"{result.sample_rate_hz} Hz · {result.channels} ch · "
@@ -69,18 +70,27 @@ def analysis_view(result: AnalysisResult, audio_path: Path | None,
     with tabs[5]:
         st.dataframe(plots.platform_table(result), hide_index=True, width="stretch")
     if result.comparison is not None and reference is not None:
-        comparison_view(result, reference, reference_path)
+        comparison_view(result, reference, ab_pair)
 
 
 def comparison_view(result: AnalysisResult, reference: AnalysisResult,
-                    reference_path: Path | None) -> None:
+                    ab_pair: tuple[Path, Path] | None) -> None:
     comparison = result.comparison
     assert comparison is not None
-    st.subheader(f"Against the reference: {reference.file_name or 'reference'}")
-    if reference_path is not None and reference_path.exists():
-        st.audio(str(reference_path))
+    st.subheader("Against the reference")
+    st.text(f"Reference: {reference.file_name or 'reference'}")
+    if ab_pair is not None:
+        turned_down = -min(matched_gains_db(result.loudness.integrated_lufs,
+                                            reference.loudness.integrated_lufs))
+        st.caption(f"A/B at equal integrated loudness (the louder one turned down "
+                   f"{turned_down:.1f} dB), so you hear balance, not level.")
+        columns = st.columns(2)
+        columns[0].text("A: your track")
+        columns[0].audio(str(ab_pair[0]))
+        columns[1].text("B: reference")
+        columns[1].audio(str(ab_pair[1]))
     st.dataframe(plots.metrics_table([("Track", result), ("Reference", reference)]),
                  width="stretch")
     st.plotly_chart(plots.tonal_difference_figure(comparison), width="stretch")
     for issue in comparison.issues:
-        st.text(f"{SEVERITY_ICON[issue.severity]} {issue.code}: {issue.message}")
+        st.text(f"{SEVERITY_LABEL[issue.severity]} · {issue.code}: {issue.message}")

@@ -67,6 +67,9 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+DEFAULT_MAX_UPLOAD_MB = 400
+
+
 class NotFoundError(ZzError):
     """The object does not exist, or it belongs to another user (the two look the same)."""
 
@@ -522,6 +525,7 @@ def store_upload(engine: Engine, user_id: int, project_id: int | None, data: byt
     """
     role = _checked_choice(role, get_args(TrackRole), "track role")
     name = clean_original_name(original_name)
+    _check_upload_size(len(data))
     with _session(engine) as session:
         project = _owned(session, Project, user_id, project_id)
         if reference_of_track_id is not None:
@@ -540,6 +544,19 @@ def store_upload(engine: Engine, user_id: int, project_id: int | None, data: byt
         path.unlink(missing_ok=True)
         raise
     return track, audio
+
+
+def max_upload_bytes() -> int:
+    """Largest upload accepted (env ZZ_MAX_UPLOAD_MB, default 400 MB: a 10-minute 24-bit
+    stereo WAV at 96 kHz is 346 MB)."""
+    return int(float(os.environ.get("ZZ_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024**2)
+
+
+def _check_upload_size(size: int) -> None:
+    limit = max_upload_bytes()
+    if size > limit:
+        raise InvalidValueError(f"the file is {size / 1024**2:.0f} MB; the most we accept is "
+                                f"{limit / 1024**2:.0f} MB")
 
 
 def _insert_track(engine: Engine, track: Track) -> None:

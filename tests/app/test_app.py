@@ -140,16 +140,17 @@ def test_analyze_a_wav_and_see_the_metrics(data_dir: Path) -> None:
     ("empty.wav", b""),
     ("notes.wav", b"just some text, not audio"),
     ("cut.wav", _wav()[:20000]),
+    ("huge.wav", _wav(seconds=20.0)),  # over the 1 MB limit set below
 ])
-def test_bad_uploads_show_a_message_and_store_nothing(data_dir: Path, name: str,
-                                                      data: bytes) -> None:
+def test_bad_uploads_show_a_message_and_store_nothing(data_dir: Path, name: str, data: bytes,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ZZ_MAX_UPLOAD_MB", "1")
     user_id = _user(data_dir, "ada")
     at = _analyse(_login("ada"), data, name)
     assert not at.exception
     assert at.error, "expected a clear message"
-    engine = _engine(data_dir)
-    for project in storage.list_projects(engine, user_id):
-        assert storage.list_tracks(engine, user_id, project.id) == []
+    assert "Nothing was stored" in at.error[0].value
+    assert storage.list_projects(_engine(data_dir), user_id) == []
     audio_dir = data_dir / "audio"
     assert not audio_dir.exists() or not any(audio_dir.rglob("*.*"))
 
@@ -182,3 +183,24 @@ def test_history_shows_the_track_and_another_user_sees_nothing(data_dir: Path) -
     assert bob_user is not None and bob_user.id is not None
     with pytest.raises(storage.NotFoundError):
         storage.get_track(engine, bob_user.id, track.id)
+
+
+def test_reference_comparison_with_level_matched_players(data_dir: Path) -> None:
+    _user(data_dir, "ada")
+    at = _login("ada")
+    at.file_uploader(key="reference_upload").set_value(("ref.wav", _wav(-12.0), "audio/wav"))
+    at = _analyse(at, _wav(-20.0), "mix.wav")
+    assert not at.exception, at.exception
+    assert any(s.value == "Against the reference" for s in at.subheader)
+    assert any("turned down 8.0 dB" in c.value for c in at.caption)
+    listening = list((data_dir / "listening").rglob("*.wav"))
+    assert len(listening) == 1  # only the louder reference needed a turned-down copy
+
+
+@pytest.mark.parametrize("page", ["pages/docs_assistant.py", "pages/token_usage.py"])
+def test_placeholder_pages_render_for_a_signed_in_user(data_dir: Path, page: str) -> None:
+    _user(data_dir, "ada")
+    at = _login("ada")
+    at.switch_page(page).run()
+    assert not at.exception
+    assert at.title

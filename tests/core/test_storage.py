@@ -324,6 +324,15 @@ def test_bad_uploads_store_nothing(engine: Engine, tmp_data_dir: Path, label: st
     assert not audio_dir.exists() or not any(p.is_file() for p in audio_dir.rglob("*"))
 
 
+def test_oversized_upload_is_refused_before_decoding(world: World,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    before = world.files()
+    monkeypatch.setenv("ZZ_MAX_UPLOAD_MB", "0.001")
+    with pytest.raises(InvalidValueError, match="the most we accept is"):
+        world.upload(world.ada, world.project.id)
+    assert world.files() == before
+
+
 def test_bad_role_or_foreign_project_store_nothing(world: World) -> None:
     before = world.files()
     with pytest.raises(InvalidValueError):

@@ -119,6 +119,8 @@ def test_clipping_and_true_peak_overs_are_marked(clipped: AnalysisResult,
     fig = plots.waveform_figure(clipped)
     clips = _trace(fig, "Clipping")
     assert len(clips.x) > 0 and np.all(np.abs(clips.y) >= 0.999)
+    assert list(clips.x) == [i.start_s for i in clipped.issues if i.code == "clipping"]
+    assert all(a.text != "new text" for a in fig.layout.annotations)
     overs = _trace(fig, "True peak over")
     assert np.max(overs.customdata) == pytest.approx(clipped.loudness.true_peak_dbtp, abs=0.05)
     assert "dBTP" in overs.hovertemplate
