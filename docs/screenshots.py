@@ -16,7 +16,7 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.e2e.test_browser import CHROMIUM, _free_port, _wait_healthy  # noqa: E402
+from tests.e2e.test_browser import CHROMIUM, _free_port, _settle, _wait_healthy  # noqa: E402
 from tests.mixes import RATE, clean_mixdown, equalised  # noqa: E402
 from tests.music import render_drums  # noqa: E402
 from tests.signals import write_wav  # noqa: E402
@@ -67,9 +67,15 @@ def main() -> None:
             expect(page.get_by_text("my-mix.wav")).to_be_visible()
             uploads.nth(1).set_input_files(str(reference))
             expect(page.get_by_text("reference.wav")).to_be_visible()
+            _settle(page)
             page.get_by_role("button", name="Analyze").click()
-            expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(
-                timeout=180_000)
+            try:
+                expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(
+                    timeout=180_000)
+            except AssertionError:
+                page.screenshot(path=str(work / "failed.png"))
+                print(f"analysis did not show; see {work / 'failed.png'}")
+                raise
             page.wait_for_timeout(2500)
             page.screenshot(path=str(ROOT / "docs" / "analyze.png"))
             page.get_by_text("Against the reference").scroll_into_view_if_needed()

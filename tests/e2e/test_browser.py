@@ -60,6 +60,12 @@ def _wait_healthy(url: str, timeout_s: float = 60.0) -> None:
     raise RuntimeError("streamlit did not become healthy")
 
 
+def _settle(page: object) -> None:
+    """Wait until the app has finished rerunning (a click during a rerun can be lost)."""
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    page.get_by_test_id("stStatusWidget").wait_for(state="hidden")  # type: ignore[attr-defined]
+
+
 def test_register_login_upload_analyse_and_open_in_history(server: str, tmp_path: Path) -> None:
     from playwright.sync_api import expect, sync_playwright
 
@@ -94,6 +100,7 @@ def test_register_login_upload_analyse_and_open_in_history(server: str, tmp_path
         field("New session name").press("Enter")
         page.locator("input[type=file]").first.set_input_files(str(wav))
         expect(page.get_by_text("e2e-tone.wav")).to_be_visible()
+        _settle(page)
         page.get_by_role("button", name="Analyze").click()
         expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(
             timeout=120_000)
