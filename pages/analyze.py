@@ -30,6 +30,8 @@ st.title("Analyze a track")
 def choose_project() -> int | None:
     """The chosen session's id, or None for a new one (named in ``new_session_name``)."""
     projects = {p.id: p.name for p in workspace.projects()}
+    if (created := st.session_state.pop("analyze_created_session", None)) in projects:
+        st.session_state["analyze_session"] = created  # select the session just made
     choice = st.selectbox("Session", [*projects, None], key="analyze_session",
                           format_func=lambda i: NEW_SESSION if i is None else projects[i])
     if choice is None:
@@ -66,8 +68,10 @@ def analyse(track_id_key: str, upload: st.runtime.uploaded_file_manager.Uploaded
         path = workspace.audio_path(track)
         assert path is not None
         result = resources.analysis_pool().submit(analyze_file, path, options).result()
-        result = result.model_copy(update={"file_name": track.original_name})
-        workspace.save_analysis(track, result)
+    else:
+        st.write("Same audio analysed before with these options: reusing that analysis.")
+    result = result.model_copy(update={"file_name": track.original_name})
+    workspace.save_analysis(track, result)  # every track keeps its own analysis row
     return result
 
 
@@ -96,6 +100,8 @@ if st.button("Analyze", type="primary", disabled=main_upload is None):
                                     "reference", options)
                 result = with_reference(result, reference)
             st.session_state["analyze_result"] = (result, reference)
+            if created is not None:
+                st.session_state["analyze_created_session"] = created
             status.update(label="Analysis complete", state="complete", expanded=False)
         except ZzError as error:
             if created is not None:  # a failed first upload leaves no empty session behind

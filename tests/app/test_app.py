@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -204,3 +205,35 @@ def test_placeholder_pages_render_for_a_signed_in_user(data_dir: Path, page: str
     at.switch_page(page).run()
     assert not at.exception
     assert at.title
+
+
+def test_same_audio_again_reuses_the_analysis_and_keeps_both_tracks(data_dir: Path) -> None:
+    user_id = _user(data_dir, "ada")
+    at = _analyse(_login("ada"), _wav(-20.0), "first.wav")
+    at.file_uploader(key="main_upload").set_value(("again.wav", _wav(-20.0), "audio/wav"))
+    at.run()
+    next(b for b in at.button if b.label == "Analyze").click()
+    at.run()
+    assert not at.exception
+    assert any("reusing that analysis" in str(m.value) for m in at.markdown)
+    engine = _engine(data_dir)
+    [project] = storage.list_projects(engine, user_id)
+    tracks = storage.list_tracks(engine, user_id, project.id)
+    assert sorted(t.original_name for t in tracks) == ["again.wav", "first.wav"]
+    assert all(storage.latest_analysis(engine, user_id, t.id) is not None for t in tracks)
+    assert all(storage.audio_path(user_id, t, data_dir) is not None for t in tracks)
+
+
+def test_expired_audio_keeps_its_analysis_and_says_so(data_dir: Path) -> None:
+    from zz_core.retention import apply_retention
+
+    _user(data_dir, "ada")
+    _analyse(_login("ada"), _wav(-20.0), "old.wav")
+    report = apply_retention(_engine(data_dir), data_dir, max_age_days=14,
+                             now=datetime.now(UTC) + timedelta(days=30))
+    assert report.files_removed == 1
+    at = _login("ada")
+    at.switch_page("pages/history.py").run()
+    assert not at.exception
+    assert any("expired" in i.value for i in at.info)
+    assert any(m.label == "Integrated loudness" for m in at.metric)
