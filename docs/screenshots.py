@@ -16,7 +16,13 @@ sys.path.insert(0, str(ROOT))
 
 from playwright.sync_api import expect, sync_playwright  # noqa: E402
 
-from tests.e2e.test_browser import CHROMIUM, _free_port, _settle, _wait_healthy  # noqa: E402
+from tests.e2e.test_browser import (  # noqa: E402
+    CHROMIUM,
+    _free_port,
+    _settle,
+    _wait_healthy,
+    register_and_log_in,
+)
 from tests.mixes import RATE, clean_mixdown, equalised  # noqa: E402
 from tests.music import render_drums  # noqa: E402
 from tests.signals import write_wav  # noqa: E402
@@ -47,21 +53,7 @@ def main() -> None:
             page.set_default_timeout(120_000)
             page.goto(url)
 
-            def field(label: str):  # type: ignore[no-untyped-def]
-                return page.get_by_label(label, exact=True).filter(visible=True)
-
-            for label, value in [("First name", "Demo"), ("Last name", "Producer"),
-                                 ("Email", "demo@example.com"), ("Username", "demo"),
-                                 ("Password", "Secret-pass-1"),
-                                 ("Repeat password", "Secret-pass-1")]:
-                field(label).fill(value)
-            page.get_by_role("button", name="Register").click()
-            expect(page.get_by_text("Account created")).to_be_visible()
-            page.get_by_role("tab", name="Log in").click()
-            field("Username").fill("demo")
-            field("Password").fill("Secret-pass-1")
-            page.get_by_role("button", name="Login").click()
-            expect(page.get_by_role("heading", name="Analyze a track")).to_be_visible()
+            register_and_log_in(page, "demo", "Demo", "Producer")
             uploads = page.locator("input[type=file]")
             uploads.nth(0).set_input_files(str(track))
             expect(page.get_by_text("my-mix.wav")).to_be_visible()

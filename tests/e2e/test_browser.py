@@ -12,6 +12,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -60,6 +61,29 @@ def _wait_healthy(url: str, timeout_s: float = 60.0) -> None:
     raise RuntimeError("streamlit did not become healthy")
 
 
+def field(page: Any, label: str) -> Any:
+    """The visible input with this label (hidden tabs hold inputs with the same labels)."""
+    return page.get_by_label(label, exact=True).filter(visible=True)
+
+
+def register_and_log_in(page: Any, username: str, first: str, last: str,
+                        password: str = "Secret-pass-1") -> None:
+    """On a first run (no users: registration is offered first) register, then log in."""
+    from playwright.sync_api import expect
+
+    for label, value in [("First name", first), ("Last name", last),
+                         ("Email", f"{username}@example.com"), ("Username", username),
+                         ("Password", password), ("Repeat password", password)]:
+        field(page, label).fill(value)
+    page.get_by_role("button", name="Register").click()
+    expect(page.get_by_text("Account created")).to_be_visible()
+    page.get_by_role("tab", name="Log in").click()
+    field(page, "Username").fill(username)
+    field(page, "Password").fill(password)
+    page.get_by_role("button", name="Login").click()
+    expect(page.get_by_role("heading", name="Analyze a track")).to_be_visible()
+
+
 def _settle(page: object) -> None:
     """Wait until the app has finished rerunning (a click during a rerun can be lost)."""
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
@@ -79,25 +103,9 @@ def test_register_login_upload_analyse_and_open_in_history(server: str, tmp_path
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.set_default_timeout(60_000)
         page.goto(server)
-        # first run: no users, so registration is offered first
-        def field(label: str):  # type: ignore[no-untyped-def]
-            return page.get_by_label(label, exact=True).filter(visible=True)
-
-        field("First name").fill("Ada")
-        field("Last name").fill("Lovelace")
-        field("Email").fill("ada@example.com")
-        field("Username").fill("ada")
-        field("Password").fill("Secret-pass-1")
-        field("Repeat password").fill("Secret-pass-1")
-        page.get_by_role("button", name="Register").click()
-        expect(page.get_by_text("Account created")).to_be_visible()
-        page.get_by_role("tab", name="Log in").click()
-        field("Username").fill("ada")
-        field("Password").fill("Secret-pass-1")
-        page.get_by_role("button", name="Login").click()
-        expect(page.get_by_role("heading", name="Analyze a track")).to_be_visible()
-        field("New session name").fill("Album one")
-        field("New session name").press("Enter")
+        register_and_log_in(page, "ada", "Ada", "Lovelace")
+        field(page, "New session name").fill("Album one")
+        field(page, "New session name").press("Enter")
         page.locator("input[type=file]").first.set_input_files(str(wav))
         expect(page.get_by_text("e2e-tone.wav")).to_be_visible()
         _settle(page)
