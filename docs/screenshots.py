@@ -19,9 +19,9 @@ from playwright.sync_api import expect, sync_playwright  # noqa: E402
 from tests.e2e.test_browser import (  # noqa: E402
     CHROMIUM,
     _free_port,
-    _settle,
     _wait_healthy,
     register_and_log_in,
+    upload,
 )
 from tests.mixes import RATE, clean_mixdown, equalised  # noqa: E402
 from tests.music import render_drums  # noqa: E402
@@ -55,11 +55,8 @@ def main() -> None:
 
             register_and_log_in(page, "demo", "Demo", "Producer")
             uploads = page.locator("input[type=file]")
-            uploads.nth(0).set_input_files(str(track))
-            expect(page.get_by_text("my-mix.wav")).to_be_visible()
-            uploads.nth(1).set_input_files(str(reference))
-            expect(page.get_by_text("reference.wav")).to_be_visible()
-            _settle(page)
+            upload(page, uploads.nth(0), track)
+            upload(page, uploads.nth(1), reference)
             page.get_by_role("button", name="Analyze").click()
             try:
                 expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(

@@ -84,6 +84,23 @@ def register_and_log_in(page: Any, username: str, first: str, last: str,
     expect(page.get_by_role("heading", name="Analyze a track")).to_be_visible()
 
 
+def upload(page: Any, file_input: Any, path: Path, attempts: int = 3) -> None:
+    """Set a file on an uploader and wait until the app shows it; an upload that lands
+    while the script reruns can be dropped, so it is retried."""
+    from playwright.sync_api import expect
+
+    for attempt in range(attempts):
+        _settle(page)
+        file_input.set_input_files(str(path))
+        try:
+            expect(page.get_by_text(path.name)).to_be_visible(timeout=20_000)
+            break
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+    _settle(page)
+
+
 def _settle(page: object) -> None:
     """Wait until the app has finished rerunning (a click during a rerun can be lost)."""
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
@@ -106,9 +123,7 @@ def test_register_login_upload_analyse_and_open_in_history(server: str, tmp_path
         register_and_log_in(page, "ada", "Ada", "Lovelace")
         field(page, "New session name").fill("Album one")
         field(page, "New session name").press("Enter")
-        page.locator("input[type=file]").first.set_input_files(str(wav))
-        expect(page.get_by_text("e2e-tone.wav")).to_be_visible()
-        _settle(page)
+        upload(page, page.locator("input[type=file]").first, wav)
         page.get_by_role("button", name="Analyze").click()
         expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(
             timeout=120_000)
