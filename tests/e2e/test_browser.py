@@ -101,6 +101,24 @@ def upload(page: Any, file_input: Any, path: Path, attempts: int = 3) -> None:
     _settle(page)
 
 
+def upload_and_analyse(page: Any, file_input: Any, path: Path, attempts: int = 3) -> None:
+    """Upload, then click Analyze once the app has the file (the button is enabled);
+    upload again when the app never got it."""
+    from playwright.sync_api import expect
+
+    button = page.get_by_role("button", name="Analyze")
+    for attempt in range(attempts):
+        upload(page, file_input, path)
+        try:
+            expect(button).to_be_enabled(timeout=20_000)
+        except AssertionError:
+            if attempt == attempts - 1:
+                raise
+            continue
+        button.click()
+        return
+
+
 def _settle(page: object) -> None:
     """Wait until the app has finished rerunning (a click during a rerun can be lost)."""
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
@@ -123,8 +141,7 @@ def test_register_login_upload_analyse_and_open_in_history(server: str, tmp_path
         register_and_log_in(page, "ada", "Ada", "Lovelace")
         field(page, "New session name").fill("Album one")
         field(page, "New session name").press("Enter")
-        upload(page, page.locator("input[type=file]").first, wav)
-        page.get_by_role("button", name="Analyze").click()
+        upload_and_analyse(page, page.locator("input[type=file]").first, wav)
         expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(
             timeout=120_000)
         expect(page.get_by_text("-20.0 LUFS", exact=True)).to_be_visible()
