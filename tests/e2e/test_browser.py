@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,6 +99,7 @@ def upload(page: Any, file_input: Any, path: Path, attempts: int = 3) -> None:
         except AssertionError:
             if attempt == attempts - 1:
                 raise
+            warnings.warn(f"the app did not show {path.name}; uploading again", stacklevel=2)
     _settle(page)
 
 
@@ -114,6 +116,7 @@ def upload_and_analyse(page: Any, file_input: Any, path: Path, attempts: int = 3
         except AssertionError:
             if attempt == attempts - 1:
                 raise
+            warnings.warn("the app never received the upload; uploading again", stacklevel=2)
             continue
         button.click()
         return
