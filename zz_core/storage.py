@@ -238,6 +238,7 @@ class TokenUsage(SQLModel, table=True):
     completion_tokens: int
     cost_usd: float
     estimated: bool = False
+    would_cost_usd: float | None = None  # offline engine: the same call on a priced model
     archived: bool = False
     created_at: datetime = _created_at()
 
@@ -844,12 +845,14 @@ def delete_message(engine: Engine, user_id: int, message_id: int | None) -> None
 
 def record_token_usage(engine: Engine, user_id: int, *, provider: str, model: str, stage: str,
                        prompt_tokens: int, completion_tokens: int, cost_usd: float,
-                       estimated: bool = False, project_id: int | None = None,
+                       estimated: bool = False, would_cost_usd: float | None = None,
+                       project_id: int | None = None,
                        track_id: int | None = None) -> TokenUsage:
     """Record one LLM call's tokens and cost (project and track, if given, must be the user's)."""
     row = TokenUsage(user_id=user_id, project_id=project_id, track_id=track_id,
                      provider=provider, model=model, stage=stage, prompt_tokens=prompt_tokens,
-                     completion_tokens=completion_tokens, cost_usd=cost_usd, estimated=estimated)
+                     completion_tokens=completion_tokens, cost_usd=cost_usd, estimated=estimated,
+                     would_cost_usd=would_cost_usd)
     with _session(engine) as session:
         _require_user(session, user_id)
         if project_id is not None:
