@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import auth, resources
+from ui import auth, conversation, resources
 from ui.store import UserDirectory
 
 st.set_page_config(page_title="ZoundZcope", page_icon=":material/graphic_eq:", layout="wide")
@@ -29,4 +29,5 @@ navigation = st.navigation([
     st.Page("pages/token_usage.py", title="Token Usage", icon=":material/toll:"),
 ])
 auth.sidebar_account(directory)
+conversation.provider_panel()
 navigation.run()

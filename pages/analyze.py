@@ -10,15 +10,13 @@ from datetime import date
 
 import streamlit as st
 
-from ui import resources, views
+from ui import conversation, reports, resources, views
 from ui.auth import require_user
 from ui.store import Workspace
 from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_file, with_reference
 from zz_core.errors import ZzError
 from zz_core.genres import CONTEXTS, context_rules, list_genres
 
-PROFILES = {"simple": "Simple: tips only", "detailed": "Detailed: with explanations",
-            "pro": "Pro: precise and technical"}
 OTHER_SUBGENRE = "Other (type it)"
 NEW_SESSION = "+ New session"
 
@@ -52,8 +50,7 @@ def choose_options() -> AnalysisOptions:
                                else subgenres.get(s, OTHER_SUBGENRE))
     if sub == OTHER_SUBGENRE:
         sub = st.text_input("Your subgenre", max_chars=60) or None
-    st.radio("Feedback profile", list(PROFILES), format_func=PROFILES.__getitem__,
-             horizontal=True, key="feedback_profile")
+    conversation.profile_picker("feedback_profile")
     return AnalysisOptions.model_validate({"context": context, "genre": genre,
                                            "subgenre": sub})
 
@@ -100,6 +97,8 @@ if st.button("Analyze", type="primary", disabled=main_upload is None):
                                     "reference", options)
                 result = with_reference(result, reference)
             st.session_state["analyze_result"] = (result, reference)
+            st.session_state["analyze_project_id"] = project_id
+            st.session_state["auto_feedback"] = st.session_state.get("analyze_track_id")
             if created is not None:
                 st.session_state["analyze_created_session"] = created
             status.update(label="Analysis complete", state="complete", expanded=False)
@@ -118,3 +117,18 @@ if "analyze_result" in st.session_state:
                                             st.session_state.get("analyze_reference_id"),
                                             result, reference)
     views.analysis_view(result, workspace.audio_path_of(track_id), reference, pair)
+    if track_id is not None:
+        auto = st.session_state.pop("auto_feedback", None) == track_id
+        conversation.feedback_section(
+            workspace, result, track_id=track_id,
+            project_id=st.session_state["analyze_project_id"],
+            profile=st.session_state.get("feedback_profile", "detailed"),
+            name=result.file_name or "track", auto=auto,
+            passages=conversation.knowledge_passages(user.id))
+        with st.expander("Preset recommendations", icon=":material/tune:"):
+            chain = reports.presets_view(result, "analyze")
+        project_names = {p.id: p.name for p in workspace.projects()}
+        reports.track_report_button(
+            workspace, result, track_id=track_id, track_name=result.file_name or "track",
+            session_name=project_names.get(st.session_state["analyze_project_id"], ""),
+            profile=st.session_state.get("feedback_profile", "detailed"), chain=chain)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import plots, resources, views
+from ui import conversation, plots, reports, resources, views
 from ui.auth import require_user
 from ui.store import Workspace
 from zz_core.album import cohesion_summary
@@ -67,6 +67,18 @@ def track_panel(project_id: int) -> None:
         st.warning("This track has no stored analysis.")
         return
     views.analysis_view(result, workspace.audio_path(track))
+    assert track_id is not None
+    profile = conversation.profile_picker("history_profile")
+    conversation.feedback_section(workspace, result, track_id=track_id,
+                                  project_id=project_id, profile=profile,
+                                  name=track.original_name,
+                                  passages=conversation.knowledge_passages(user.id))
+    with st.expander("Preset recommendations", icon=":material/tune:"):
+        chain = reports.presets_view(result, "history")
+    session_name = next((p.name for p in workspace.projects() if p.id == project_id), "")
+    reports.track_report_button(workspace, result, track_id=track_id,
+                                track_name=track.original_name, session_name=session_name,
+                                profile=profile, chain=chain)
 
 
 def manage_track(track_id: int | None, name: str, project_id: int | None) -> None:
@@ -104,6 +116,14 @@ def compare_panel() -> None:
     st.subheader("Cohesion")
     for observation in summary.observations:
         st.text(f"• {observation}")
+    st.subheader("Album narrative")
+    first_project = next(p.id for p in workspace.projects()
+                         for t in workspace.tracks(p.id) if t.id == picked[0])
+    assert first_project is not None
+    profile = conversation.profile_picker("album_profile", "Narrative profile")
+    narrative = conversation.album_section(workspace, results, summary, profile,
+                                           first_project, tuple(picked))
+    reports.album_report_button(results, summary, narrative, "-".join(map(str, picked)))
 
 
 try:

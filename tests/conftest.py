@@ -34,6 +34,20 @@ PG_TEST_USER = "zztest"
 PG_START_TIMEOUT_S = 60
 
 
+@pytest.fixture(scope="session", autouse=True)
+def shared_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One knowledge-base index for the whole run (``ZZ_INDEX_DIR``): the app and CLI
+    tests build it once instead of re-embedding the knowledge base in every test."""
+    folder = tmp_path_factory.mktemp("index")
+    previous = os.environ.get("ZZ_INDEX_DIR")
+    os.environ["ZZ_INDEX_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("ZZ_INDEX_DIR", None)
+    else:
+        os.environ["ZZ_INDEX_DIR"] = previous
+
+
 @pytest.fixture(scope="session")
 def analysis_result() -> AnalysisResult:
     """One real analysis of a 2 s stereo sine (electronic/techno, mixdown)."""

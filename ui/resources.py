@@ -1,6 +1,7 @@
 """Process-wide resources, created once and shared by every session (st.cache_resource):
-settings, the database engine (schema upgraded on start), the analysis process pool and
-the retention thread."""
+settings, the database engine (schema upgraded on start), the analysis process pool, the
+retention thread, the embedding model with the knowledge-base index, and each user's own
+document library (keyed by user id)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from ui.settings import Settings, load_settings
-from zz_core import retention, storage
+from zz_core import appdocs, knowledge, retention, retrieval, storage
+from zz_core.userdocs import UserLibrary
 
 ANALYSIS_WORKERS = 2
 
@@ -46,3 +48,20 @@ def retention_thread() -> object:
     """Start removing expired audio files in the background (analyses are kept)."""
     config = settings()
     return retention.start_retention_thread(engine(), config.data_dir)
+
+
+@st.cache_resource(show_spinner="Loading the knowledge base...")
+def knowledge_index() -> retrieval.KnowledgeIndex:
+    """The bundled knowledge base and the generated app reference, indexed once (only
+    changed documents are embedded again after an upgrade)."""
+    documents = knowledge.load_documents(knowledge.DEFAULT_KNOWLEDGE_DIR)
+    return retrieval.KnowledgeIndex.open_or_build(
+        documents + appdocs.generated_documents(), settings().index_dir / "knowledge",
+        retrieval.load_embedder())
+
+
+@st.cache_resource(show_spinner="Loading your documents...")
+def user_library(user_id: int) -> UserLibrary:
+    config = settings()
+    return UserLibrary(config.data_dir / "documents" / str(user_id),
+                       config.index_dir / "users" / str(user_id), retrieval.load_embedder())

@@ -11,12 +11,15 @@ from typing import Any
 
 import streamlit as st
 
+from zz_core.providers import ProviderConfig, config_from_env
+
 COOKIE_KEY_FILE = ".cookie_key"
 
 
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
+    index_dir: Path  # knowledge-base indexes (rebuilt from the documents if removed)
     database_url: str
     cookie_name: str
     cookie_key: str
@@ -60,6 +63,7 @@ def load_settings() -> Settings:
     cookie_key = _value("auth", "cookie_key", "ZZ_COOKIE_KEY") or _persistent_cookie_key(data_dir)
     return Settings(
         data_dir=data_dir,
+        index_dir=Path(_value("storage", "index_dir", "ZZ_INDEX_DIR") or data_dir / "index"),
         database_url=database_url,
         cookie_name=_value("auth", "cookie_name", "ZZ_COOKIE_NAME", "zoundzcope_auth")
         or "zoundzcope_auth",
@@ -67,3 +71,19 @@ def load_settings() -> Settings:
         cookie_expiry_days=float(_value("auth", "cookie_expiry_days", "ZZ_COOKIE_DAYS", "30")
                                  or 30),
     )
+
+
+LLM_SECRET_TO_ENV = {"provider": "ZZ_LLM_PROVIDER", "api_key": "ZZ_LLM_API_KEY",
+                     "model": "ZZ_LLM_MODEL", "base_url": "ZZ_LLM_BASE_URL",
+                     "timeout_s": "ZZ_LLM_TIMEOUT_S"}
+
+
+def llm_config() -> ProviderConfig:
+    """The configured language model: ``[llm]`` in st.secrets, else the environment
+    (see ``zz_core.providers.config_from_env``); offline when nothing is set."""
+    env = dict(os.environ)
+    for key, name in LLM_SECRET_TO_ENV.items():
+        found = _secret("llm", key)
+        if found is not None and str(found) != "":
+            env[name] = str(found)
+    return config_from_env(env)

@@ -14,7 +14,9 @@ from sqlalchemy.engine import Engine
 from ui.auth import AuthUser
 from zz_core import storage
 from zz_core.analysis import AnalysisOptions, AnalysisResult
+from zz_core.feedback import ChatTurn, Stage
 from zz_core.levelmatch import matched_gains_db, write_with_gain
+from zz_core.providers import Reply
 
 
 class UserDirectory:
@@ -129,3 +131,43 @@ class Workspace:
 
     def analysis(self, track_id: int | None) -> AnalysisResult | None:
         return storage.latest_analysis(self.engine, self.user_id, track_id)
+
+    # --- conversation ---------------------------------------------------------------
+
+    def thread(self, track_id: int | None) -> list[storage.ChatMessage]:
+        """Feedback, follow-ups and summaries about one of the user's tracks, oldest first."""
+        return storage.list_thread(self.engine, self.user_id, track_id,
+                                   kinds=("feedback", "follow_up", "summary"))
+
+    def project_narratives(self, project_id: int | None) -> list[storage.ChatMessage]:
+        return [m for m in storage.list_project_messages(self.engine, self.user_id, project_id)
+                if m.kind == "comparison"]
+
+    def save_reply(self, reply: Reply, *, kind: str, stage: Stage, project_id: int | None,
+                   track_id: int | None = None, question: str | None = None) -> None:
+        """Keep a finished reply (and the question it answers) and record its usage.
+        Only called once the reply is complete: a failed call leaves nothing behind."""
+        if question is not None:
+            storage.append_message(self.engine, self.user_id, project_id, kind, "user",
+                                   question, track_id=track_id)
+        storage.append_message(self.engine, self.user_id, project_id, kind, "assistant",
+                               reply.text.strip(), track_id=track_id, provider=reply.provider,
+                               model=reply.model)
+        self.record_usage(reply, stage, project_id, track_id)
+
+    def record_usage(self, reply: Reply, stage: Stage, project_id: int | None,
+                     track_id: int | None) -> None:
+        usage = reply.usage
+        storage.record_token_usage(
+            self.engine, self.user_id, provider=reply.provider, model=reply.model,
+            stage=stage, prompt_tokens=usage.prompt_tokens,
+            completion_tokens=usage.completion_tokens, cost_usd=usage.cost_usd,
+            estimated=usage.estimated, would_cost_usd=usage.would_cost_usd,
+            project_id=project_id, track_id=track_id)
+
+
+def as_turns(messages: list[storage.ChatMessage]) -> list[ChatTurn]:
+    """A stored thread as prompt turns: feedback and answers are the assistant's."""
+    return [ChatTurn(role="summary" if message.kind == "summary"
+                     else "user" if message.role == "user" else "assistant",
+                     content=message.content) for message in messages]

@@ -1,4 +1,5 @@
-"""Command line: ``python -m zz_core analyze FILE [FILE ...] [options]``.
+"""Command line: ``python -m zz_core analyze FILE [FILE ...]``, ``feedback FILE``,
+``ask "QUESTION"`` and ``report FILE [FILE ...] --out report.pdf`` (``--help`` on each).
 
 Exit status: 0 when every file was analysed, 2 when any could not be (bad file, bad
 option); each failure is one line on stderr naming the file and the reason.
@@ -11,6 +12,7 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar, Union
 
 from zz_core.errors import ZzError
@@ -18,6 +20,8 @@ from zz_core.errors import ZzError
 if TYPE_CHECKING:
     from zz_core.analysis import AnalysisOptions, AnalysisResult
     from zz_core.decoding import Audio
+    from zz_core.providers import ProviderConfig
+    from zz_core.retrieval import KnowledgeIndex
 
 T = TypeVar("T")
 
@@ -39,14 +43,71 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--reference", metavar="FILE", help="compare with this track")
     analyze.add_argument("--json", action="store_true",
                          help="one JSON object per file, one per line")
+    _add_feedback_command(commands)
+    _add_ask_command(commands)
+    _add_report_command(commands)
     return parser
+
+
+def _add_track_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--genre", help="e.g. electronic, hiphop, rock (default: generic)")
+    command.add_argument("--subgenre", help="e.g. techno, trap; free text is accepted")
+    command.add_argument("--context", choices=["mixdown", "mastering", "master"],
+                         default="mixdown", help="what the track is (default: mixdown)")
+    command.add_argument("--reference", metavar="FILE", help="compare with this track")
+
+
+def _add_provider_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--provider", choices=["offline", "openai", "compatible"],
+                         help="default: openai when OPENAI_API_KEY is set, else offline")
+    command.add_argument("--model", help="model name (default: ZZ_LLM_MODEL or gpt-4o-mini)")
+    command.add_argument("--base-url", help="endpoint of an OpenAI-compatible provider")
+
+
+def _add_profile_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--profile", choices=["simple", "detailed", "pro"],
+                         default="detailed", help="how technical (default: detailed)")
+
+
+def _add_feedback_command(commands: argparse._SubParsersAction) -> None:
+    feedback = commands.add_parser(
+        "feedback", help="feedback on a track: INSIGHT / SUGGESTION pairs from a language "
+        "model, or from the offline engine when no API key is set")
+    feedback.add_argument("file", metavar="FILE")
+    _add_track_options(feedback)
+    _add_profile_option(feedback)
+    _add_provider_options(feedback)
+    feedback.add_argument("--json", action="store_true", help="one JSON object")
+
+
+def _add_ask_command(commands: argparse._SubParsersAction) -> None:
+    ask = commands.add_parser("ask", help="answer a mixing, mastering or app question from "
+                              "the knowledge base, with the passages cited")
+    ask.add_argument("question", metavar="QUESTION")
+    ask.add_argument("--top-k", type=int, default=3, help="passages to use (default: 3)")
+    _add_provider_options(ask)
+    ask.add_argument("--json", action="store_true", help="one JSON object")
+
+
+def _add_report_command(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser("report", help="write a PDF report: one track, or several "
+                                 "side by side (album cohesion)")
+    report.add_argument("files", nargs="+", metavar="FILE")
+    _add_track_options(report)
+    _add_profile_option(report)
+    _add_provider_options(report)
+    report.add_argument("--naming", choices=["generic", "ableton"], default="generic",
+                        help="device names in the preset tables (default: generic)")
+    report.add_argument("--out", required=True, help="the PDF file to write")
 
 
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
          stderr: TextIO | None = None) -> int:
     out, err = stdout or sys.stdout, stderr or sys.stderr
     args = build_parser().parse_args(argv)
-    return run_analyze(args, out, err)
+    commands = {"analyze": run_analyze, "feedback": run_feedback, "ask": run_ask,
+                "report": run_report}
+    return commands[args.command](args, out, err)
 
 
 def run_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -77,6 +138,137 @@ def run_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             result = with_reference(result, reference)
         _emit(result, args.json, out)
     return status
+
+
+def _options_and_config(args: argparse.Namespace) -> tuple[AnalysisOptions, ProviderConfig]:
+    from zz_core import genres, providers
+    from zz_core.analysis import AnalysisOptions
+
+    genres.resolve_targets(args.genre, args.subgenre)
+    options = AnalysisOptions(context=args.context, genre=args.genre, subgenre=args.subgenre)
+    return options, _provider_config(args, providers.config_from_env())
+
+
+def _analyse_with_reference(paths: Sequence[str], reference_path: str | None,
+                            options: AnalysisOptions, err: TextIO) -> list[AnalysisResult]:
+    """Every file analysed (compared with the reference, if any); [] when any failed."""
+    from zz_core.analysis import with_reference
+
+    reference = None
+    if reference_path:
+        reference = _analyse_one(reference_path, _decode(reference_path), options, err)
+        if reference is None:
+            return []
+    results = []
+    for path, decoded in _progress(_decoded_ahead(paths), len(paths), err):
+        result = _analyse_one(path, decoded, options, err)
+        if result is None:
+            return []
+        results.append(result if reference is None else with_reference(result, reference))
+    return results
+
+
+def run_feedback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from zz_core.assistant import Assistant, as_feedback
+    from zz_core.console import format_feedback
+
+    try:
+        options, config = _options_and_config(args)
+    except ZzError as error:
+        print(f"zz_core: {error}", file=err)
+        return EXIT_FAILED
+    results = _analyse_with_reference([args.file], args.reference, options, err)
+    if not results:
+        return EXIT_FAILED
+    try:
+        feedback = as_feedback(Assistant(config).feedback(results[0], args.profile))
+    except ZzError as error:
+        print(f"zz_core: {args.file}: {error}", file=err)
+        return EXIT_FAILED
+    out.write((feedback.model_dump_json() if args.json else format_feedback(feedback)) + "\n")
+    return EXIT_OK
+
+
+def run_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from zz_core import answers, providers
+    from zz_core.console import format_answer
+
+    try:
+        config = _provider_config(args, providers.config_from_env())
+        reply = answers.answer([_knowledge_index()], args.question, config, args.top_k)
+    except (ZzError, ValueError) as error:
+        print(f"zz_core: {error}", file=err)
+        return EXIT_FAILED
+    out.write((reply.model_dump_json() if args.json else format_answer(reply)) + "\n")
+    return EXIT_OK
+
+
+def _knowledge_index() -> KnowledgeIndex:
+    """The shared knowledge base, indexed under ``ZZ_INDEX_DIR`` (default: the data
+    directory's ``index``, the app's too); built on first use."""
+    from zz_core import appdocs, knowledge, retrieval, storage
+
+    documents = knowledge.load_documents(knowledge.DEFAULT_KNOWLEDGE_DIR)
+    index_dir = Path(os.environ.get("ZZ_INDEX_DIR") or storage.data_dir_from_env() / "index")
+    return retrieval.KnowledgeIndex.open_or_build(
+        documents + appdocs.generated_documents(), index_dir / "knowledge",
+        retrieval.load_embedder())
+
+
+def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    try:
+        options, config = _options_and_config(args)
+    except ZzError as error:
+        print(f"zz_core: {error}", file=err)
+        return EXIT_FAILED
+    results = _analyse_with_reference(args.files, args.reference, options, err)
+    if not results:
+        return EXIT_FAILED
+    try:
+        pdf = (_track_report(results[0], args, config) if len(results) == 1
+               else _album_report(results, args, config))
+        with open(args.out, "wb") as target:
+            target.write(pdf)
+    except (ZzError, OSError) as error:
+        print(f"zz_core: {args.out}: {error}", file=err)
+        return EXIT_FAILED
+    out.write(f"wrote {args.out} ({len(pdf) // 1024} KB)\n")
+    return EXIT_OK
+
+
+def _track_report(result: AnalysisResult, args: argparse.Namespace,
+                  config: ProviderConfig) -> bytes:
+    from zz_core.assistant import Assistant, as_feedback
+    from zz_core.presets import recommend_presets
+    from zz_core.report import build_track_report
+
+    feedback = as_feedback(Assistant(config).feedback(result, args.profile))
+    return build_track_report(result, track_name=result.file_name or "track",
+                              session_name="Command line", profile=args.profile,
+                              feedback=feedback, thread=[],
+                              presets=recommend_presets(result, args.naming))
+
+
+def _album_report(results: list[AnalysisResult], args: argparse.Namespace,
+                  config: ProviderConfig) -> bytes:
+    from zz_core.album import cohesion_summary
+    from zz_core.assistant import Assistant, as_feedback
+    from zz_core.report import build_album_report
+
+    named = [(result.file_name or f"track {i + 1}", result) for i, result in enumerate(results)]
+    cohesion = cohesion_summary(named)
+    narrative = as_feedback(Assistant(config).album(named, cohesion, args.profile))
+    return build_album_report(named, session_name="Command line", cohesion=cohesion,
+                              narrative=narrative)
+
+
+def _provider_config(args: argparse.Namespace, config: ProviderConfig) -> ProviderConfig:
+    from zz_core.providers import DEFAULT_OPENAI_MODEL, OFFLINE_MODEL
+
+    provider = args.provider or config.provider
+    model = args.model or (config.model if provider == config.provider else None)
+    model = model or (OFFLINE_MODEL if provider == "offline" else DEFAULT_OPENAI_MODEL)
+    return config.with_overrides(provider=provider, model=model, base_url=args.base_url)
 
 
 Decoded = Union["Audio", ZzError, MemoryError]

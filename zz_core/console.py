@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from zz_core.analysis import AnalysisResult
+from zz_core.feedback import Feedback
+
+if TYPE_CHECKING:
+    from zz_core.answers import DocsAnswer
 from zz_core.issues import format_time
 
 _SEVERITY_MARK = {"critical": "!!", "warning": "! ", "info": "i "}
@@ -110,3 +116,42 @@ def _comparison(result: AnalysisResult) -> list[str]:
                      f"{_num(m.reference, m.unit, 2):>14}{delta}")
     lines += [f"  -> {i.code}: {i.message}" for i in comparison.issues]
     return lines
+
+
+def format_feedback(feedback: Feedback) -> str:
+    """Feedback as numbered items (or the raw text when it did not parse), then usage."""
+    if feedback.provider == "offline":
+        header = "Feedback from the offline engine (rules and templates, not a language model)"
+    else:
+        header = f"Feedback from {feedback.model} ({feedback.provider})"
+    lines = [header, ""]
+    for number, item in enumerate(feedback.items, start=1):
+        tag = ", ".join(part for part in (item.severity, item.issue_code) if part)
+        lines.append(f"{number}. {item.insight}" + (f"  [{tag}]" if tag else ""))
+        lines.append(f"   -> {item.suggestion}")
+        lines.append("")
+    if not feedback.items:
+        lines += [feedback.text, ""]
+    lines.append(_usage_line(feedback))
+    return "\n".join(lines)
+
+
+def _usage_line(feedback: Feedback) -> str:
+    usage = feedback.usage
+    if feedback.provider == "offline":
+        would = usage.would_cost_usd
+        return ("Tokens: none used" + (f" (a language model would have cost about "
+                                       f"${would:.4f})" if would else ""))
+    estimated = " (estimated)" if usage.estimated else ""
+    return (f"Tokens: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion"
+            f"{estimated}, ${usage.cost_usd:.4f}")
+
+
+def format_answer(answer: DocsAnswer) -> str:
+    """A Docs Assistant answer, then its numbered sources."""
+    lines = [answer.answer, ""]
+    if answer.covered:
+        lines.append("Sources:")
+        lines += [f"  [{number}] {source.citation} ({source.document}, score "
+                  f"{source.score:.2f})" for number, source in enumerate(answer.sources, 1)]
+    return "\n".join(lines).rstrip()

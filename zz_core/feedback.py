@@ -7,7 +7,7 @@ A reply that does not parse keeps its text (``Feedback.text``) so it is shown, n
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
@@ -55,6 +55,23 @@ class Feedback(BaseModel):
     @property
     def parsed(self) -> bool:
         return bool(self.items)
+
+
+class PassageLike(Protocol):
+    """A knowledge-base passage (a retrieval hit or a chunk); read-only attributes, so
+    frozen models and dataclasses fit too."""
+
+    @property
+    def doc_id(self) -> str: ...
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def heading(self) -> str: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 class ChatTurn(BaseModel):

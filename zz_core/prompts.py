@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from typing import Protocol
 
 from zz_core import genres, tokens
 from zz_core.album import CohesionSummary, KeyTransition, Spread
 from zz_core.analysis import AnalysisResult
-from zz_core.feedback import ChatTurn, Profile
+from zz_core.feedback import ChatTurn, PassageLike, Profile
 from zz_core.issues import format_time
 
 Message = dict[str, str]
@@ -75,15 +74,6 @@ ITEM_FORMAT = (
     "SUGGESTION: what to change, where, and by roughly how much\n"
     "The bracketed tag is optional: use it when the point is about one of the listed "
     "issues (its code, and critical, warning or info). Leave a blank line between pairs.")
-
-
-class PassageLike(Protocol):
-    """A knowledge-base passage (``retrieval.Hit`` fits)."""
-
-    doc_id: str
-    title: str
-    heading: str
-    text: str
 
 
 # --------------------------------------------------------------------------- user text

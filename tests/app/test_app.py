@@ -4,91 +4,24 @@ audio, real engine (in its worker process)."""
 
 from __future__ import annotations
 
-import io
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import soundfile as sf
-import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.signals import RATE, sine
-from ui.auth import hash_password
+from tests.app.helpers import (
+    APP,
+    PASSWORD,
+    TIMEOUT,
+    analyse,
+    engine_for,
+    login,
+    make_user,
+    visible_text,
+    wav,
+)
 from zz_core import storage
-
-ROOT = Path(__file__).resolve().parents[2]
-APP = str(ROOT / "app.py")
-PASSWORD = "Secret-pass-1"
-TIMEOUT = 120
-
-
-@pytest.fixture
-def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    monkeypatch.setenv("ZZ_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("ZZ_COOKIE_KEY", "test-cookie-key-" * 4)
-    monkeypatch.delenv("DATABASE_URL", raising=False)
-    st.cache_resource.clear()
-    yield tmp_path
-    st.cache_resource.clear()
-
-
-def _engine(data_dir: Path):  # type: ignore[no-untyped-def]
-    engine = storage.create_db_engine(f"sqlite:///{data_dir / 'zoundzcope.db'}")
-    storage.upgrade_schema(engine)
-    return engine
-
-
-def _user(data_dir: Path, username: str) -> int:
-    engine = _engine(data_dir)
-    user = storage.create_user(engine, username=username, name=username.title(),
-                               email=f"{username}@example.com",
-                               password_hash=hash_password(PASSWORD))
-    assert user.id is not None
-    return user.id
-
-
-def _wav(dbfs: float = -20.0, seconds: float = 6.0) -> bytes:
-    buffer = io.BytesIO()
-    sf.write(buffer, sine(dbfs, seconds).T, RATE, format="WAV", subtype="PCM_16")
-    return buffer.getvalue()
-
-
-def _login(username: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    login_user = next(t for t in at.text_input if t.label == "Username")
-    login_password = next(t for t in at.text_input if t.label == "Password")
-    login_user.input(username)
-    login_password.input(PASSWORD)
-    next(b for b in at.button if b.label == "Login").click()
-    at.run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _analyse(at: AppTest, data: bytes, name: str, session: str = "Album") -> AppTest:
-    next(t for t in at.text_input if t.label == "New session name").input(session)
-    at.file_uploader(key="main_upload").set_value((name, data, "audio/wav"))
-    at.run()
-    next(b for b in at.button if b.label == "Analyze").click()
-    return at.run()
-
-
-def _visible_text(node: object) -> str:
-    """Every value, label, body and option in an element tree, as one string."""
-    parts = [str(getattr(node, attribute)) for attribute in ("value", "label", "body", "options")
-             if _has(node, attribute)]
-    children = getattr(node, "children", {})
-    parts += [_visible_text(child) for child in children.values()]
-    return " ".join(parts)
-
-
-def _has(node: object, attribute: str) -> bool:
-    try:
-        return getattr(node, attribute, None) is not None
-    except Exception:
-        return False
 
 
 def test_first_run_offers_registration(data_dir: Path) -> None:
@@ -107,13 +40,13 @@ def test_registration_stores_a_bcrypt_hash(data_dir: Path) -> None:
     next(b for b in at.button if b.label == "Register").click()
     at.run()
     assert not at.exception
-    user = storage.get_user_by_username(_engine(data_dir), "ada")
+    user = storage.get_user_by_username(engine_for(data_dir), "ada")
     assert user is not None
     assert user.password_hash.startswith("$2") and PASSWORD not in user.password_hash
 
 
 def test_wrong_password_is_refused(data_dir: Path) -> None:
-    _user(data_dir, "ada")
+    make_user(data_dir, "ada")
     at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
     next(t for t in at.text_input if t.label == "Username").input("ada")
     next(t for t in at.text_input if t.label == "Password").input("wrong-Pass-9")
@@ -124,12 +57,12 @@ def test_wrong_password_is_refused(data_dir: Path) -> None:
 
 
 def test_analyze_a_wav_and_see_the_metrics(data_dir: Path) -> None:
-    user_id = _user(data_dir, "ada")
-    at = _analyse(_login("ada"), _wav(-20.0), "my mix.wav")
+    user_id = make_user(data_dir, "ada")
+    at = analyse(login("ada"), wav(-20.0), "my mix.wav")
     assert not at.exception, at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Integrated loudness"].startswith("-20.0")
-    engine = _engine(data_dir)
+    engine = engine_for(data_dir)
     [project] = storage.list_projects(engine, user_id)
     [track] = storage.list_tracks(engine, user_id, project.id)
     assert track.original_name == "my mix.wav"
@@ -140,39 +73,39 @@ def test_analyze_a_wav_and_see_the_metrics(data_dir: Path) -> None:
 @pytest.mark.parametrize(("name", "data"), [
     ("empty.wav", b""),
     ("notes.wav", b"just some text, not audio"),
-    ("cut.wav", _wav()[:20000]),
-    ("huge.wav", _wav(seconds=20.0)),  # over the 1 MB limit set below
+    ("cut.wav", wav()[:20000]),
+    ("huge.wav", wav(seconds=20.0)),  # over the 1 MB limit set below
 ])
 def test_bad_uploads_show_a_message_and_store_nothing(data_dir: Path, name: str, data: bytes,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ZZ_MAX_UPLOAD_MB", "1")
-    user_id = _user(data_dir, "ada")
-    at = _analyse(_login("ada"), data, name)
+    user_id = make_user(data_dir, "ada")
+    at = analyse(login("ada"), data, name)
     assert not at.exception
     assert at.error, "expected a clear message"
     assert "Nothing was stored" in at.error[0].value
-    assert storage.list_projects(_engine(data_dir), user_id) == []
+    assert storage.list_projects(engine_for(data_dir), user_id) == []
     audio_dir = data_dir / "audio"
     assert not audio_dir.exists() or not any(audio_dir.rglob("*.*"))
 
 
 def test_history_shows_the_track_and_another_user_sees_nothing(data_dir: Path) -> None:
-    _user(data_dir, "ada")
-    _user(data_dir, "bob")
-    at = _analyse(_login("ada"), _wav(-18.0), "ada-secret-track.wav", session="Ada's album")
+    make_user(data_dir, "ada")
+    make_user(data_dir, "bob")
+    at = analyse(login("ada"), wav(-18.0), "ada-secret-track.wav", session="Ada's album")
     at.switch_page("pages/history.py").run()
     assert not at.exception
-    assert "ada-secret-track.wav" in _visible_text(at.main)
+    assert "ada-secret-track.wav" in visible_text(at.main)
     assert any(m.label == "Integrated loudness" for m in at.metric)
 
-    bob = _login("bob")
+    bob = login("bob")
     bob.switch_page("pages/history.py").run()
     assert not bob.exception
-    everything = _visible_text(bob.main)
+    everything = visible_text(bob.main)
     assert "History & Compare" in everything
     assert "ada-secret-track" not in everything and "Ada's album" not in everything
     # forging widget state with Ada's ids still reaches nothing
-    engine = _engine(data_dir)
+    engine = engine_for(data_dir)
     ada = storage.get_user_by_username(engine, "ada")
     assert ada is not None and ada.id is not None
     [project] = storage.list_projects(engine, ada.id)
@@ -187,10 +120,10 @@ def test_history_shows_the_track_and_another_user_sees_nothing(data_dir: Path) -
 
 
 def test_reference_comparison_with_level_matched_players(data_dir: Path) -> None:
-    _user(data_dir, "ada")
-    at = _login("ada")
-    at.file_uploader(key="reference_upload").set_value(("ref.wav", _wav(-12.0), "audio/wav"))
-    at = _analyse(at, _wav(-20.0), "mix.wav")
+    make_user(data_dir, "ada")
+    at = login("ada")
+    at.file_uploader(key="reference_upload").set_value(("ref.wav", wav(-12.0), "audio/wav"))
+    at = analyse(at, wav(-20.0), "mix.wav")
     assert not at.exception, at.exception
     assert any(s.value == "Against the reference" for s in at.subheader)
     assert any("turned down 8.0 dB" in c.value for c in at.caption)
@@ -199,24 +132,24 @@ def test_reference_comparison_with_level_matched_players(data_dir: Path) -> None
 
 
 @pytest.mark.parametrize("page", ["pages/docs_assistant.py", "pages/token_usage.py"])
-def test_placeholder_pages_render_for_a_signed_in_user(data_dir: Path, page: str) -> None:
-    _user(data_dir, "ada")
-    at = _login("ada")
+def test_other_pages_render_for_a_signed_in_user(data_dir: Path, page: str) -> None:
+    make_user(data_dir, "ada")
+    at = login("ada")
     at.switch_page(page).run()
     assert not at.exception
     assert at.title
 
 
 def test_same_audio_again_reuses_the_analysis_and_keeps_both_tracks(data_dir: Path) -> None:
-    user_id = _user(data_dir, "ada")
-    at = _analyse(_login("ada"), _wav(-20.0), "first.wav")
-    at.file_uploader(key="main_upload").set_value(("again.wav", _wav(-20.0), "audio/wav"))
+    user_id = make_user(data_dir, "ada")
+    at = analyse(login("ada"), wav(-20.0), "first.wav")
+    at.file_uploader(key="main_upload").set_value(("again.wav", wav(-20.0), "audio/wav"))
     at.run()
     next(b for b in at.button if b.label == "Analyze").click()
     at.run()
     assert not at.exception
     assert any("reusing that analysis" in str(m.value) for m in at.markdown)
-    engine = _engine(data_dir)
+    engine = engine_for(data_dir)
     [project] = storage.list_projects(engine, user_id)
     tracks = storage.list_tracks(engine, user_id, project.id)
     assert sorted(t.original_name for t in tracks) == ["again.wav", "first.wav"]
@@ -227,12 +160,12 @@ def test_same_audio_again_reuses_the_analysis_and_keeps_both_tracks(data_dir: Pa
 def test_expired_audio_keeps_its_analysis_and_says_so(data_dir: Path) -> None:
     from zz_core.retention import apply_retention
 
-    _user(data_dir, "ada")
-    _analyse(_login("ada"), _wav(-20.0), "old.wav")
-    report = apply_retention(_engine(data_dir), data_dir, max_age_days=14,
+    make_user(data_dir, "ada")
+    analyse(login("ada"), wav(-20.0), "old.wav")
+    report = apply_retention(engine_for(data_dir), data_dir, max_age_days=14,
                              now=datetime.now(UTC) + timedelta(days=30))
     assert report.files_removed == 1
-    at = _login("ada")
+    at = login("ada")
     at.switch_page("pages/history.py").run()
     assert not at.exception
     assert any("expired" in i.value for i in at.info)

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from pypdf import PdfReader
 
+from tests.llm_server import API_KEY, LLMServer
 from tests.mixes import RATE, clean_mixdown, equalised
 from tests.signals import sine, write_wav
 
@@ -112,3 +116,103 @@ def test_nan_audio_is_refused(tmp_path: Path) -> None:
     path = write_wav(tmp_path / "nan.wav", audio)
     done = run("analyze", str(path))
     assert done.returncode == 2 and "NaN" in done.stderr
+
+
+# --------------------------------------------------------------------------- feedback, ask, report
+
+
+def run_offline(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """``run`` with no language model configured unless ``env`` names one."""
+    clean = {k: v for k, v in os.environ.items()
+             if not k.startswith("ZZ_LLM_") and k != "OPENAI_API_KEY"}
+    return subprocess.run([sys.executable, "-m", "zz_core", *args], capture_output=True,
+                          text=True, timeout=600, cwd=Path(__file__).resolve().parents[2],
+                          env={**clean, **env})
+
+
+@pytest.fixture(scope="module")
+def model_server() -> Iterator[LLMServer]:
+    server = LLMServer().start()
+    yield server
+    server.stop()
+
+
+def test_feedback_json_from_the_offline_engine(files: dict[str, Path]) -> None:
+    clipped = np.clip(sine(-1.0, 8.0) * 1.6, -1.0, 1.0)
+    path = write_wav(files["mix"].parent / "clipped.wav", clipped, RATE, "PCM_16")
+    done = run_offline("feedback", str(path), "--context", "master", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert (answer["provider"], answer["model"]) == ("offline", "zz-offline-1")
+    codes = [item["issue_code"] for item in answer["items"]]
+    assert "clipping" in codes
+    assert set(answer["items"][0]) >= {"insight", "suggestion", "issue_code", "severity"}
+    assert answer["usage"]["prompt_tokens"] == 0 and answer["usage"]["cost_usd"] == 0.0
+    assert answer["usage"]["would_cost_usd"] > 0
+
+
+def test_feedback_text_from_a_compatible_endpoint(files: dict[str, Path],
+                                                  model_server: LLMServer) -> None:
+    model_server.answer("INSIGHT [harshness, warning]: Bright.\nSUGGESTION: Cut 3 kHz 2 dB.",
+                        prompt_tokens=1234)
+    done = run_offline("feedback", str(files["bright"]), "--provider", "compatible",
+                       "--base-url", model_server.base_url, "--model", "gpt-4o-mini",
+                       ZZ_LLM_API_KEY=API_KEY)
+    assert done.returncode == 0, done.stderr
+    assert "1. Bright.  [warning, harshness]" in done.stdout
+    assert "-> Cut 3 kHz 2 dB." in done.stdout
+    assert "Tokens: 1234 prompt" in done.stdout
+    prompt = model_server.requests[-1]["messages"][1]["content"]
+    assert "TRACK\nname: \"bright.wav\"" in prompt
+
+
+def test_feedback_failures_exit_2_with_one_line(files: dict[str, Path],
+                                                model_server: LLMServer) -> None:
+    done = run_offline("feedback", str(files["bad"]))
+    assert done.returncode == 2 and "notes.wav" in done.stderr
+    for _ in range(3):
+        model_server.fail(401, "invalid_api_key")
+    refused = run_offline("feedback", str(files["tone"]), "--provider", "compatible",
+                          "--base-url", model_server.base_url, ZZ_LLM_API_KEY="wrong")
+    assert refused.returncode == 2 and "refused the API key" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    no_key = run_offline("feedback", str(files["tone"]), "--provider", "openai")
+    assert no_key.returncode == 2 and "No OpenAI API key" in no_key.stderr
+
+
+def test_ask_answers_with_cited_sources() -> None:
+    done = run_offline("ask", "why does spotify turn my track down", "--json", "--top-k", "3")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["provider"] == "offline" and answer["covered"]
+    assert len(answer["sources"]) == 3
+    assert set(answer["sources"][0]) >= {"document", "heading", "score", "text"}
+    assert any("streaming" in s["document"] or "platform" in s["document"]
+               for s in answer["sources"])
+    assert "[1]" in answer["answer"]
+
+
+def test_ask_says_when_the_knowledge_base_does_not_cover_it() -> None:
+    done = run_offline("ask", "how long should I proof sourdough bread")
+    assert done.returncode == 0, done.stderr
+    assert "does not cover" in done.stdout and "Sources:" not in done.stdout
+    empty = run_offline("ask", "   ")
+    assert empty.returncode == 2 and "type a question" in empty.stderr
+
+
+def test_report_for_one_track_and_for_an_album(files: dict[str, Path],
+                                               tmp_path: Path) -> None:
+    single = tmp_path / "mix.pdf"
+    done = run_offline("report", str(files["mix"]), "--reference", str(files["bright"]),
+                       "--context", "mixdown", "--out", str(single))
+    assert done.returncode == 0, done.stderr
+    text = "".join(page.extract_text() for page in PdfReader(single).pages)
+    assert "mix.wav" in text and "INSIGHT" in text.upper() and "Page 1 of" in text
+    album = tmp_path / "album.pdf"
+    done = run_offline("report", str(files["mix"]), str(files["bright"]), str(files["tone"]),
+                       "--out", str(album))
+    assert done.returncode == 0, done.stderr
+    text = "".join(page.extract_text() for page in PdfReader(album).pages)
+    assert all(name in text for name in ("mix.wav", "bright.wav", "tone.wav"))
+    failed = run_offline("report", str(files["bad"]), "--out", str(tmp_path / "x.pdf"))
+    assert failed.returncode == 2 and not (tmp_path / "x.pdf").exists()

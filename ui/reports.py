@@ -1,0 +1,77 @@
+"""Preset recommendations on the page and the PDF report downloads (built on click)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pandas as pd
+import streamlit as st
+
+from ui.store import Workspace, as_turns
+from zz_core.album import CohesionSummary
+from zz_core.analysis import AnalysisResult
+from zz_core.feedback import Feedback, Profile, parse_items
+from zz_core.presets import Naming, PresetChain, recommend_presets
+from zz_core.report import build_album_report, build_track_report, setting_value
+
+NAMINGS: tuple[Naming, ...] = ("generic", "ableton")
+NAMING_LABELS = {"generic": "Generic (any DAW)", "ableton": "Ableton Live devices"}
+
+
+def presets_view(result: AnalysisResult, key: str) -> PresetChain:
+    """The preset chain for the track, device by device, in the chosen naming."""
+    naming: Naming = st.radio("Device names", NAMINGS, format_func=NAMING_LABELS.__getitem__,
+                              horizontal=True, key=f"naming_{key}")
+    chain = recommend_presets(result, naming)
+    for device in chain.devices:
+        st.markdown(f"**{device.device}** · {device.kind}")
+        st.caption(device.purpose)
+        st.dataframe(pd.DataFrame([{"Setting": s.name, "Value": setting_value(s),
+                                    "Why": s.note} for s in device.settings]),
+                     hide_index=True, width="stretch")
+    for note in chain.notes:
+        st.text(f"• {note}")
+    return chain
+
+
+def _latest_feedback(workspace: Workspace, track_id: int) -> Feedback | None:
+    stored = [m for m in workspace.thread(track_id) if m.kind == "feedback"]
+    if not stored:
+        return None
+    latest = stored[-1]
+    return Feedback.model_validate({"provider": latest.provider or "offline",
+                                    "model": latest.model or "", "text": latest.content,
+                                    "items": parse_items(latest.content)})
+
+
+def track_report_button(workspace: Workspace, result: AnalysisResult, *, track_id: int,
+                        track_name: str, session_name: str, profile: Profile,
+                        chain: PresetChain) -> None:
+    def build() -> bytes:
+        thread = as_turns([m for m in workspace.thread(track_id) if m.kind != "feedback"])
+        return build_track_report(result, track_name=track_name, session_name=session_name,
+                                  profile=profile,
+                                  feedback=_latest_feedback(workspace, track_id),
+                                  thread=thread, presets=chain,
+                                  created_at=datetime.now(UTC))
+
+    st.download_button("Download the PDF report", data=build, file_name=_pdf_name(track_name),
+                       mime="application/pdf", icon=":material/picture_as_pdf:",
+                       key=f"report_{track_id}")
+
+
+def album_report_button(named: list[tuple[str, AnalysisResult]], cohesion: CohesionSummary,
+                        narrative: Feedback | None, key: str) -> None:
+    def build() -> bytes:
+        return build_album_report(named, session_name="Multi-track comparison",
+                                  cohesion=cohesion, narrative=narrative,
+                                  created_at=datetime.now(UTC))
+
+    st.download_button("Download the comparison as PDF", data=build,
+                       file_name="zoundzcope-comparison.pdf", mime="application/pdf",
+                       icon=":material/picture_as_pdf:", key=f"album_report_{key}")
+
+
+def _pdf_name(track_name: str) -> str:
+    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in track_name.rsplit(".", 1)[0])
+    return f"zoundzcope-{stem.strip('-')[:60] or 'track'}.pdf"
