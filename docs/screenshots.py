@@ -1,8 +1,9 @@
 """Take the README screenshots from the real app (run by hand, not in the tests).
 
 Starts ``streamlit run app.py`` on a throwaway data directory, registers a user, analyses
-a rendered demo mix against a brighter reference, and saves docs/analyze.png and
-docs/compare.png. Needs Debian's Chromium: ``python docs/screenshots.py``.
+a rendered demo mix against a brighter reference, asks the Docs Assistant a question, and
+saves docs/analyze.png, docs/compare.png, docs/feedback.png and docs/docs-assistant.png
+(offline engine). Needs Debian's Chromium: ``python docs/screenshots.py``.
 """
 
 from __future__ import annotations
@@ -70,6 +71,16 @@ def main() -> None:
             page.get_by_text("Against the reference").scroll_into_view_if_needed()
             page.wait_for_timeout(1500)
             page.screenshot(path=str(ROOT / "docs" / "compare.png"))
+            page.get_by_text("Feedback", exact=True).scroll_into_view_if_needed()
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(ROOT / "docs" / "feedback.png"))
+            page.get_by_role("link", name="Docs Assistant").click()
+            box = page.get_by_placeholder("Ask a question", exact=False)
+            box.fill("What does the PLR card mean?")
+            box.press("Enter")
+            expect(page.get_by_text("[1]", exact=False).first).to_be_visible(timeout=180_000)
+            page.wait_for_timeout(2000)
+            page.screenshot(path=str(ROOT / "docs" / "docs-assistant.png"))
             browser.close()
     finally:
         server.terminate()

@@ -27,8 +27,11 @@ from typing import TYPE_CHECKING
 import pytest
 from sqlalchemy.engine import Engine, make_url
 
+from tests.llm_server import LLMServer
+
 if TYPE_CHECKING:
     from zz_core.analysis import AnalysisResult
+    from zz_core.retrieval import KnowledgeIndex
 
 PG_TEST_USER = "zztest"
 PG_START_TIMEOUT_S = 60
@@ -46,6 +49,29 @@ def shared_index_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
         os.environ.pop("ZZ_INDEX_DIR", None)
     else:
         os.environ["ZZ_INDEX_DIR"] = previous
+
+
+@pytest.fixture(scope="session")
+def _running_llm_server() -> Iterator[LLMServer]:
+    server = LLMServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm_server(_running_llm_server: LLMServer) -> LLMServer:
+    """The OpenAI-compatible test server on 127.0.0.1, with nothing scripted yet."""
+    _running_llm_server.reset()
+    return _running_llm_server
+
+
+@pytest.fixture(scope="session")
+def knowledge_index(shared_index_dir: Path) -> KnowledgeIndex:
+    """The app's knowledge-base index (knowledge/ plus the generated reference pages), in
+    the run's shared index folder: the app, CLI and retrieval tests build it once."""
+    from zz_core.answers import open_knowledge_base
+
+    return open_knowledge_base(shared_index_dir / "knowledge")
 
 
 @pytest.fixture(scope="session")

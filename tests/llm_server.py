@@ -67,6 +67,12 @@ class LLMServer:
         """Answer every unscripted request with ``responder(request_body)``."""
         self.default = Script(responder=responder)
 
+    def reset(self) -> None:
+        """Forget scripted answers and received requests (between tests)."""
+        self._queue.clear()
+        self.requests.clear()
+        self.default = Script(text="INSIGHT: ok\nSUGGESTION: ok")
+
     def next_script(self) -> Script:
         return self._queue.popleft() if self._queue else self.default
 

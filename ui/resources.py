@@ -12,7 +12,7 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from ui.settings import Settings, load_settings
-from zz_core import appdocs, knowledge, retention, retrieval, storage
+from zz_core import answers, retention, retrieval, storage
 from zz_core.userdocs import UserLibrary
 
 ANALYSIS_WORKERS = 2
@@ -54,10 +54,7 @@ def retention_thread() -> object:
 def knowledge_index() -> retrieval.KnowledgeIndex:
     """The bundled knowledge base and the generated app reference, indexed once (only
     changed documents are embedded again after an upgrade)."""
-    documents = knowledge.load_documents(knowledge.DEFAULT_KNOWLEDGE_DIR)
-    return retrieval.KnowledgeIndex.open_or_build(
-        documents + appdocs.generated_documents(), settings().index_dir / "knowledge",
-        retrieval.load_embedder())
+    return answers.open_knowledge_base(settings().index_dir / "knowledge")
 
 
 @st.cache_resource(show_spinner="Loading your documents...")

@@ -206,13 +206,10 @@ def run_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _knowledge_index() -> KnowledgeIndex:
     """The shared knowledge base, indexed under ``ZZ_INDEX_DIR`` (default: the data
     directory's ``index``, the app's too); built on first use."""
-    from zz_core import appdocs, knowledge, retrieval, storage
+    from zz_core import answers, storage
 
-    documents = knowledge.load_documents(knowledge.DEFAULT_KNOWLEDGE_DIR)
     index_dir = Path(os.environ.get("ZZ_INDEX_DIR") or storage.data_dir_from_env() / "index")
-    return retrieval.KnowledgeIndex.open_or_build(
-        documents + appdocs.generated_documents(), index_dir / "knowledge",
-        retrieval.load_embedder())
+    return answers.open_knowledge_base(index_dir / "knowledge")
 
 
 def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

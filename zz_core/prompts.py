@@ -17,6 +17,7 @@ from zz_core.album import CohesionSummary, KeyTransition, Spread
 from zz_core.analysis import AnalysisResult
 from zz_core.feedback import ChatTurn, PassageLike, Profile
 from zz_core.issues import format_time
+from zz_core.knowledge import heading_context
 
 Message = dict[str, str]
 
@@ -336,7 +337,8 @@ def needs_summary(turns: Sequence[ChatTurn]) -> bool:
 
 
 def passages_block(passages: Iterable[PassageLike]) -> str:
-    blocks = [f"[{index}] {passage.title} › {passage.heading} ({passage.doc_id})\n"
+    blocks = [f"[{index}] {heading_context(passage.title, passage.heading)} "
+              f"({passage.doc_id})\n"
               f"{passage.text[:PASSAGE_MAX_CHARS]}"
               for index, passage in enumerate(passages, start=1)]
     return "KNOWLEDGE BASE PASSAGES (cite as [n] when you use one)\n\n" + "\n\n".join(

@@ -38,15 +38,14 @@ class UserLibrary:
         """Check, store and index an upload (``DocumentError`` for a bad one)."""
         document = document_from_upload(name, data)
         with self._lock:
-            existing = self._read()
+            existing = [d for d in self._read() if d.doc_id != document.doc_id]
             if len(existing) >= MAX_DOCUMENTS:
                 raise LibraryFullError(f"You keep {MAX_DOCUMENTS} documents already: remove "
                                        "one first.")
             self.documents_dir.mkdir(parents=True, exist_ok=True)
             self._path(document.doc_id).write_text(document.model_dump_json(),
                                                    encoding="utf-8")
-            self._index.update([d for d in existing if d.doc_id != document.doc_id]
-                               + [document])
+            self._index.update([*existing, document])
         return document
 
     def remove(self, doc_id: str) -> None:

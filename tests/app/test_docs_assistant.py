@@ -56,25 +56,22 @@ def test_uncovered_question_says_so_without_sources(data_dir: Path) -> None:
     assert _source_labels(at) == []
 
 
-def test_model_answers_from_the_retrieved_passages(data_dir: Path,
+def test_model_answers_from_the_retrieved_passages(data_dir: Path, llm_server: LLMServer,
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    server = LLMServer().start()
-    try:
-        monkeypatch.setenv("ZZ_LLM_PROVIDER", "compatible")
-        monkeypatch.setenv("ZZ_LLM_BASE_URL", server.base_url)
-        monkeypatch.setenv("ZZ_LLM_API_KEY", API_KEY)
-        server.answer("PLR is true peak minus integrated loudness [1].", prompt_tokens=900)
-        user_id = make_user(data_dir, "ada")
-        at = _ask(_open("ada"), "what does the PLR card mean")
-        system = server.requests[-1]["messages"][0]["content"]
-        assert "[1]" in system and "PLR" in system and "does not cover" in system
-        assert any("true peak minus integrated loudness" in str(m.value)
-                   for m in at.markdown)
-        [usage] = storage.list_token_usage(engine_for(data_dir), user_id)
-        assert (usage.provider, usage.prompt_tokens, usage.stage) == ("compatible", 900,
-                                                                      "docs")
-    finally:
-        server.stop()
+    server = llm_server
+    monkeypatch.setenv("ZZ_LLM_PROVIDER", "compatible")
+    monkeypatch.setenv("ZZ_LLM_BASE_URL", server.base_url)
+    monkeypatch.setenv("ZZ_LLM_API_KEY", API_KEY)
+    server.answer("PLR is true peak minus integrated loudness [1].", prompt_tokens=900)
+    user_id = make_user(data_dir, "ada")
+    at = _ask(_open("ada"), "what does the PLR card mean")
+    system = server.requests[-1]["messages"][0]["content"]
+    assert "[1]" in system and "PLR" in system and "does not cover" in system
+    assert any("true peak minus integrated loudness" in str(m.value)
+               for m in at.markdown)
+    [usage] = storage.list_token_usage(engine_for(data_dir), user_id)
+    assert (usage.provider, usage.prompt_tokens, usage.stage) == ("compatible", 900,
+                                                                  "docs")
 
 
 def test_own_documents_are_searched_for_their_owner_only(data_dir: Path) -> None:

@@ -6,7 +6,6 @@ shown as text."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,22 +20,16 @@ MODEL_REPLY = ("INSIGHT [too_quiet, warning]: The mix sits at -20 LUFS.\n"
                "INSIGHT: The sine is very pure.\nSUGGESTION: Add some harmonics.")
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LLMServer]:
-    running = LLMServer().start()
-    yield running
-    running.stop()
-
-
 @pytest.fixture
-def model(server: LLMServer, monkeypatch: pytest.MonkeyPatch, data_dir: Path) -> LLMServer:
+def model(llm_server: LLMServer, monkeypatch: pytest.MonkeyPatch,
+          data_dir: Path) -> LLMServer:
     """The app configured (through the environment) for the local model server."""
     monkeypatch.setenv("ZZ_LLM_PROVIDER", "compatible")
+    server = llm_server
     monkeypatch.setenv("ZZ_LLM_BASE_URL", server.base_url)
     monkeypatch.setenv("ZZ_LLM_API_KEY", API_KEY)
     monkeypatch.setenv("ZZ_LLM_MODEL", "gpt-4o-mini")
     monkeypatch.setenv("ZZ_LLM_TIMEOUT_S", "5")
-    server.requests.clear()
     server.respond_with(lambda body: MODEL_REPLY)
     return server
 

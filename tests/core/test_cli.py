@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -130,11 +129,9 @@ def run_offline(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
                           env={**clean, **env})
 
 
-@pytest.fixture(scope="module")
-def model_server() -> Iterator[LLMServer]:
-    server = LLMServer().start()
-    yield server
-    server.stop()
+@pytest.fixture
+def model_server(llm_server: LLMServer) -> LLMServer:
+    return llm_server
 
 
 def test_feedback_json_from_the_offline_engine(files: dict[str, Path]) -> None:

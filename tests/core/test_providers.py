@@ -3,8 +3,6 @@ the usage chunk, servers without usage, errors, timeouts and cut-off streams."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.llm_server import API_KEY, LLMServer
@@ -21,16 +19,13 @@ MESSAGES = [{"role": "system", "content": "You are terse."},
             {"role": "user", "content": "How loud should techno be?"}]
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[LLMServer]:
-    running = LLMServer().start()
-    yield running
-    running.stop()
+@pytest.fixture
+def server(llm_server: LLMServer) -> LLMServer:
+    return llm_server
 
 
 @pytest.fixture
 def config(server: LLMServer) -> ProviderConfig:
-    server.requests.clear()
     return ProviderConfig(provider="compatible", model="gpt-4o-mini", api_key=API_KEY,
                           base_url=server.base_url, timeout_s=2.0, max_retries=0)
 

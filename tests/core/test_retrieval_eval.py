@@ -6,13 +6,11 @@ three distinct documents ``search`` returns. The real model and FAISS, no mocks.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import pytest
 import yaml
 
-from zz_core.knowledge import DEFAULT_KNOWLEDGE_DIR, load_documents
-from zz_core.retrieval import KnowledgeIndex, load_embedder
+from zz_core.knowledge import DEFAULT_KNOWLEDGE_DIR
+from zz_core.retrieval import KnowledgeIndex
 
 QUESTIONS_FILE = Path(__file__).resolve().parent / "data" / "retrieval_questions.yaml"
 MIN_QUESTIONS = 40
@@ -38,11 +36,6 @@ def recall_at_k(index: KnowledgeIndex, questions: list[dict[str, str]], k: int =
     return 1 - len(misses) / len(questions), misses
 
 
-@pytest.fixture(scope="session")
-def embedder() -> Any:
-    return load_embedder()
-
-
 def test_the_question_file_is_large_enough_and_names_real_documents() -> None:
     questions = load_questions()
     assert len(questions) >= MIN_QUESTIONS
@@ -51,15 +44,13 @@ def test_the_question_file_is_large_enough_and_names_real_documents() -> None:
         assert (DEFAULT_KNOWLEDGE_DIR / item["document"]).is_file(), item["document"]
 
 
-def test_recall_at_3_on_the_knowledge_base(embedder: Any, tmp_path: Path) -> None:
+def test_recall_at_3_on_the_knowledge_base(knowledge_index: KnowledgeIndex) -> None:
+    """On the index the app searches: knowledge/ and the generated reference pages."""
     questions = load_questions()
-    documents = load_documents(DEFAULT_KNOWLEDGE_DIR)
-    index = KnowledgeIndex.open_or_build(documents, tmp_path / "knowledge-index", embedder)
-
-    recall, misses = recall_at_k(index, questions)
+    recall, misses = recall_at_k(knowledge_index, questions)
 
     print(f"\nrecall@{TOP_K}: {recall:.3f} over {len(questions)} questions, "
-          f"{len(documents)} documents, {index.chunk_count} chunks")
+          f"{len(knowledge_index.doc_ids)} documents, {knowledge_index.chunk_count} chunks")
     for miss in misses:
         print("  missed", miss)
     assert recall >= RECALL_FLOOR, "\n".join([f"recall@{TOP_K} = {recall:.3f}", *misses])
