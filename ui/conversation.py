@@ -33,7 +33,10 @@ from zz_core.feedback import (
 from zz_core.prompts import needs_summary
 from zz_core.providers import ENDPOINT_PRESETS, ProviderConfig, ProviderError, Reply
 
-SEVERITY_BADGE = {"critical": "🔴 Critical", "warning": "🟠 Warning", "info": "🔵 Info"}
+SEVERITY_BADGE = {"critical": ":red-badge[:material/error: Critical]",
+                  "warning": ":orange-badge[:material/warning: Warning]",
+                  "info": ":blue-badge[:material/info: Info]"}
+NOTE_BADGE = ":gray-badge[:material/lightbulb: Note]"
 PROVIDER_LABELS = {"offline": "Offline engine (no key needed)", "openai": "OpenAI",
                    "compatible": "OpenAI-compatible endpoint"}
 PROFILE_LABELS = {"simple": "Simple: tips only", "detailed": "Detailed: with explanations",
@@ -205,9 +208,9 @@ def feedback_cards(feedback: Feedback | None, text: str | None = None) -> None:
         return
     for item in items:
         with st.container(border=True):
-            badge = SEVERITY_BADGE.get(item.severity or "", "💡 Note")
-            code = f" · {item.issue_code.replace('_', ' ')}" if item.issue_code else ""
-            st.caption(f"{badge}{code}")
+            badge = SEVERITY_BADGE.get(item.severity or "", NOTE_BADGE)
+            code = f" {item.issue_code.replace('_', ' ')}" if item.issue_code else ""
+            st.markdown(f"{badge}{code}")
             st.markdown(plain(item.insight))
             st.markdown("**→** " + plain(item.suggestion))
 
