@@ -19,9 +19,8 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from zz_core import genres
-from zz_core.analysis import AnalysisResult
+from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.comparison import METRICS, Comparison, metric_value
-from zz_core.errors import UnknownOptionError
 from zz_core.issues import Issue, format_time
 from zz_core.series import TimeSeries
 from zz_core.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
@@ -97,20 +96,6 @@ def _floored(series: TimeSeries, floor: float) -> np.ndarray:
 def _nullable(values: np.ndarray) -> list[float | None]:
     """Floats for plotly with NaN as None (a gap in the line)."""
     return [None if math.isnan(v) else float(v) for v in values]
-
-
-def judging_rules(result: AnalysisResult) -> tuple[genres.GenreTargets, genres.ContextRules]:
-    """The genre targets and context rules the result is judged against.
-
-    A genre no longer in the table (an old stored result) falls back to the defaults.
-    """
-    choice = result.genre
-    subgenre = choice.subgenre if choice.subgenre_known else choice.subgenre_label
-    try:
-        resolved = genres.resolve_targets(choice.genre, subgenre)
-    except UnknownOptionError:
-        resolved = genres.resolve_targets(None)
-    return resolved.targets, genres.context_rules(result.context)
 
 
 def located_issues(result: AnalysisResult) -> list[Issue]:

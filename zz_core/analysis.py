@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from zz_core import features, genres, loudness, peaks, rhythm, spectrum, stereo, tonality
 from zz_core.comparison import Comparison, compare
 from zz_core.decoding import Audio, load_audio
+from zz_core.errors import UnknownOptionError
 from zz_core.issues import Issue, IssueInputs, detect_issues
 from zz_core.platforms import PlatformOutcome, simulate_platforms
 from zz_core.rhythm import TempoResult, TransientResult
@@ -106,6 +107,18 @@ class AnalysisResult(BaseModel):
     issues: list[Issue]
     series: SeriesBundle
     comparison: Comparison | None = Field(default=None)
+
+
+def judging_rules(result: AnalysisResult) -> tuple[genres.GenreTargets, genres.ContextRules]:
+    """The genre targets and context rules a result is judged against. A genre no longer
+    in the table (an old stored result) falls back to the defaults."""
+    choice = result.genre
+    subgenre = choice.subgenre if choice.subgenre_known else choice.subgenre_label
+    try:
+        resolved = genres.resolve_targets(choice.genre, subgenre)
+    except UnknownOptionError:
+        resolved = genres.resolve_targets(None)
+    return resolved.targets, genres.context_rules(result.context)
 
 
 def analyze_file(path: str | os.PathLike[str], options: AnalysisOptions | None = None,

@@ -39,7 +39,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from zz_core import album as album_rules
 from zz_core import genres, platforms
 from zz_core.album import CohesionSummary, KeyTransition, TrackValue
-from zz_core.analysis import AnalysisResult
+from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.datafiles import DATA_DIR, read_yaml, validation_lines
 from zz_core.errors import ZzError
 from zz_core.feedback import PROFILES, ChatTurn, FeedbackItem, PassageLike, Profile
@@ -559,23 +559,9 @@ def _profile(profile: str) -> Profile:
     return "detailed"
 
 
-def _judging(result: AnalysisResult) -> tuple[genres.GenreTargets, genres.ContextRules]:
-    """The genre targets and context rules the analysis was judged against."""
-    choice = result.genre
-    try:
-        resolved = genres.resolve_targets(choice.genre, choice.subgenre or choice.subgenre_label)
-    except ZzError:
-        resolved = genres.resolve_targets(None)
-    try:
-        rules = genres.context_rules(result.context)
-    except ZzError:
-        rules = genres.context_rules("mixdown")
-    return resolved.targets, rules
-
-
 def _track(result: AnalysisResult, profile: str) -> _Track:
     book = load_advice()
-    targets, rules = _judging(result)
+    targets, rules = judging_rules(result)
     track = _Track(result=result, profile=_profile(profile), book=book, targets=targets,
                    rules=rules, figures=_figures(result, targets, rules, book))
     track.groups = _groups(track)

@@ -22,7 +22,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from zz_core import genres
-from zz_core.analysis import AnalysisResult, Context
+from zz_core.analysis import AnalysisResult, Context, judging_rules
 from zz_core.datafiles import read_yaml, validation_lines
 from zz_core.errors import UnknownOptionError, ZzError
 from zz_core.genres import ContextRules, GenreTargets, Range
@@ -266,18 +266,6 @@ def load_preset_table(path: Path | None = None) -> PresetTable:
 
 
 # --------------------------------------------------------------------------- judging rules
-
-
-def judging_rules(result: AnalysisResult) -> tuple[GenreTargets, ContextRules]:
-    """The genre targets and context rules a result is judged against; a genre no longer
-    in the table (an old stored result) falls back to the defaults."""
-    choice = result.genre
-    subgenre = choice.subgenre if choice.subgenre_known else choice.subgenre_label
-    try:
-        resolved = genres.resolve_targets(choice.genre, subgenre)
-    except UnknownOptionError:
-        resolved = genres.resolve_targets(None)
-    return resolved.targets, genres.context_rules(result.context)
 
 
 def plr_range(targets: GenreTargets, rules: ContextRules, extra_mixdown_db: float) -> Range:

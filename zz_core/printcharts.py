@@ -32,10 +32,10 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from zz_core import genres
-from zz_core.analysis import AnalysisResult
+from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.comparison import Comparison
 from zz_core.issues import Issue
-from zz_core.presets import judging_rules, plr_range
+from zz_core.presets import plr_range
 from zz_core.series import TimeSeries
 from zz_core.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 
 from zz_core import genres, tokens
 from zz_core.album import CohesionSummary, KeyTransition, Spread
-from zz_core.analysis import AnalysisResult
+from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.feedback import ChatTurn, PassageLike, Profile
 from zz_core.issues import format_time
 from zz_core.knowledge import heading_context
@@ -104,15 +104,9 @@ def _num(value: float | None, unit: str = "", digits: int = 1, signed: bool = Fa
     return f"{text} {unit}".rstrip()
 
 
-def _targets(result: AnalysisResult) -> tuple[genres.GenreTargets, genres.ContextRules]:
-    choice = result.genre
-    resolved = genres.resolve_targets(choice.genre, choice.subgenre or choice.subgenre_label)
-    return resolved.targets, genres.context_rules(result.context)
-
-
 def analysis_brief(result: AnalysisResult, name: str | None = None) -> str:
     """Every analysis field that matters, as compact structured text (units inline)."""
-    targets, rules = _targets(result)
+    targets, rules = judging_rules(result)
     sections = [
         _track_section(result, name, rules),
         _loudness_section(result, targets, rules),

@@ -27,11 +27,11 @@ from PIL import Image
 
 from zz_core import printcharts
 from zz_core.album import CohesionSummary, Spread
-from zz_core.analysis import AnalysisResult
+from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.feedback import ChatTurn, Feedback, FeedbackItem, Profile
 from zz_core.genres import ContextRules, GenreTargets, Range
 from zz_core.issues import Issue, format_time
-from zz_core.presets import PresetChain, PresetDevice, PresetSetting, judging_rules, plr_range
+from zz_core.presets import PresetChain, PresetDevice, PresetSetting, plr_range
 from zz_core.printcharts import cjk_font, dejavu_font, font_coverage, plain_text
 
 Mark = Literal["OK", "WARN", "FAIL", "—"]
