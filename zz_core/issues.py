@@ -371,18 +371,24 @@ def detect_loudness(inputs: IssueInputs) -> list[Issue]:
                  if inputs.context.apply_genre_loudness
                  else f"a {inputs.context.label.lower()} should sit at {wanted.min:.0f} to "
                       f"{wanted.max:.0f} LUFS")
+    mixdown = not inputs.context.apply_genre_loudness
     if distance > 0:
+        advice = ("Pull the mix bus down about that much and take any limiter off it: "
+                  "loudness is the mastering stage's job." if mixdown else
+                  "Streaming platforms will turn it down; ease the limiter to win back punch.")
         return [Issue(
             code="too_loud", severity=severity, start_s=start, end_s=end, value=integrated,
             limit=wanted.max,
             message=f"Integrated loudness {integrated:.1f} LUFS is {distance:.1f} LU above "
-                    f"the range ({reference}). Streaming platforms will turn it down; "
-                    "ease the limiter to win back punch.")]
+                    f"the range ({reference}). {advice}")]
+    advice = ("Raise the mix bus about that much, keeping peaks below the headroom limit."
+              if mixdown else "Raise the limiter's input gain about that much, keeping the "
+              "true-peak ceiling.")
     return [Issue(
         code="too_quiet", severity=severity, start_s=start, end_s=end, value=integrated,
         limit=wanted.min,
         message=f"Integrated loudness {integrated:.1f} LUFS is {-distance:.1f} LU below the "
-                f"range ({reference}).")]
+                f"range ({reference}). {advice}")]
 
 
 def detect_dynamics(inputs: IssueInputs) -> list[Issue]:
@@ -393,6 +399,8 @@ def detect_dynamics(inputs: IssueInputs) -> list[Issue]:
     floor = targets.plr_db.min if context.apply_genre_dynamics else context.over_compressed_plr_db
     start, end = _whole(inputs)
     if plr < floor:
+        squashing = ("bus compression (and remove any mix-bus limiter)"
+                     if not context.apply_genre_dynamics else "bus compression or limiter gain")
         psr = inputs.dynamics.psr_db_series
         spans = time_spans(psr.as_array() < floor, psr.hop_s, psr.start_s - 3.0,
                            min_length_s=3.0)
@@ -401,8 +409,8 @@ def detect_dynamics(inputs: IssueInputs) -> list[Issue]:
             start_s=spans[0][0] if spans else start, end_s=spans[-1][1] if spans else end,
             value=plr, limit=floor,
             message=f"PLR {plr:.1f} dB is below {floor:.0f} dB: the track is squashed"
-                    f"{_at(spans)}. Back off bus compression or limiter gain by "
-                    f"{floor - plr:.1f} dB, or use slower attack so transients survive.")]
+                    f"{_at(spans)}. Back off {squashing} by {floor - plr:.1f} dB, or use "
+                    "slower attack so transients survive.")]
     if context.apply_genre_dynamics and plr > targets.plr_db.max:
         return [Issue(
             code="too_dynamic", severity="info", start_s=start, end_s=end, value=plr,

@@ -196,3 +196,16 @@ def test_time_spans_merge_and_drop() -> None:
 
 def test_format_time() -> None:
     assert format_time(83.25) == "1:23.2"
+
+
+def test_a_mixdown_is_never_told_to_limit_or_push_loudness(clean: np.ndarray) -> None:
+    from tests.mixes import at_loudness, limited
+
+    hot = analyse(limited(clean, -9.0, -1.0))  # loud and squashed, as if limited on the bus
+    messages = {i.code: i.message for i in hot.issues}
+    assert {"too_loud", "over_compressed"} <= set(messages)
+    assert "remove any mix-bus limiter" in messages["over_compressed"]
+    assert "take any limiter off" in messages["too_loud"]
+    quiet = analyse(at_loudness(clean, -34.0))
+    message = next(i.message for i in quiet.issues if i.code == "too_quiet")
+    assert "Raise the mix bus" in message and "limiter" not in message
