@@ -472,7 +472,7 @@ def _loudest_window(frames: SpectralFrames, band: str, sign: int) -> tuple[float
     column = frames.band_names.index(band)
     total = (frames.frame_left + frames.frame_right).sum(axis=1)
     share = (frames.frame_left[:, column] + frames.frame_right[:, column])
-    per = max(1, round(SPECTRAL_WINDOW_S / frames.hop_s))
+    per = max(1, min(round(SPECTRAL_WINDOW_S / frames.hop_s), frames.frames))
     kernel = np.ones(per)
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.convolve(share, kernel, "valid") / np.convolve(total, kernel, "valid")

@@ -209,3 +209,12 @@ def test_a_mixdown_is_never_told_to_limit_or_push_loudness(clean: np.ndarray) ->
     quiet = analyse(at_loudness(clean, -34.0))
     message = next(i.message for i in quiet.issues if i.code == "too_quiet")
     assert "Raise the mix bus" in message and "limiter" not in message
+
+
+def test_tonal_issue_of_a_short_track_stays_inside_it() -> None:
+    from tests.mixes import equalised
+
+    short = equalised(shaped_noise(6.0, "pop", seed=2), 2000, 4000, 9.0)
+    result = analyse(short)
+    issue = next(i for i in result.issues if i.code == "harshness")
+    assert 0.0 <= issue.start_s < issue.end_s <= result.duration_s + 0.01
