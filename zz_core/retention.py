@@ -31,6 +31,7 @@ DEFAULT_MAX_BYTES_PER_USER = 2 * 1024**3
 DEFAULT_INTERVAL_S = 3600.0
 # The size rule never takes audio younger than this: it may be under analysis right now.
 DEFAULT_GRACE_S = 3600.0
+LISTENING_MAX_AGE_S = 24 * 3600.0  # level-matched A/B copies: made again on demand
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,29 @@ def apply_retention(engine: Engine, data_dir: str | os.PathLike[str] | None = No
     taken = {t.id for t in expired}
     expired += _over_cap([t for t in live if t.id not in taken], now, max_bytes_per_user,
                          timedelta(seconds=grace_s))
-    return _expire(engine, data_dir, expired, now)
+    report = _expire(engine, data_dir, expired, now)
+    copies, copy_bytes = sweep_listening_copies(
+        Path(data_dir) if data_dir is not None else data_dir_from_env(), now)
+    return RetentionReport(files_removed=report.files_removed + copies,
+                           bytes_freed=report.bytes_freed + copy_bytes,
+                           tracks_expired=report.tracks_expired)
+
+
+def sweep_listening_copies(data_dir: Path, now: datetime,
+                           max_age_s: float = LISTENING_MAX_AGE_S) -> tuple[int, int]:
+    """Remove level-matched A/B copies (``listening/<user>/``) older than ``max_age_s``;
+    they are derived from the stored audio and written again when next needed. Returns
+    (files removed, bytes freed)."""
+    removed, freed = 0, 0
+    for path in (data_dir / "listening").glob("*/*.wav"):
+        try:
+            info = path.stat()
+            if now.timestamp() - info.st_mtime > max_age_s:
+                path.unlink()
+                removed, freed = removed + 1, freed + info.st_size
+        except OSError:
+            continue  # gone meanwhile, or not ours to remove: try again next pass
+    return removed, freed
 
 
 def _aware(moment: datetime) -> datetime:

@@ -198,3 +198,21 @@ def test_the_background_thread_runs_and_stops(sqlite_engine: Engine, tmp_data_di
     assert worker.last_report is not None and worker.last_report.files_removed == 1
     assert not library.path(old).exists()
     assert library.reload(old).audio_deleted_at is not None
+
+
+def test_old_listening_copies_are_swept_and_fresh_ones_kept(tmp_path: Path) -> None:
+    import os
+    from datetime import UTC, datetime
+
+    from zz_core.retention import LISTENING_MAX_AGE_S, sweep_listening_copies
+
+    folder = tmp_path / "listening" / "7"
+    folder.mkdir(parents=True)
+    old, fresh = folder / "old.wav", folder / "fresh.wav"
+    old.write_bytes(b"x" * 100)
+    fresh.write_bytes(b"y" * 10)
+    now = datetime.now(UTC)
+    stale = now.timestamp() - LISTENING_MAX_AGE_S - 60
+    os.utime(old, (stale, stale))
+    assert sweep_listening_copies(tmp_path, now) == (1, 100)
+    assert not old.exists() and fresh.exists()
