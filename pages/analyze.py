@@ -18,6 +18,7 @@ from zz_core.errors import ZzError
 from zz_core.genres import CONTEXTS, context_rules, list_genres
 
 OTHER_SUBGENRE = "Other (type it)"
+GENERIC_GENRE = "Generic (no genre)"
 NEW_SESSION = "+ New session"
 
 user = require_user()
@@ -43,9 +44,12 @@ def choose_options() -> AnalysisOptions:
     context = columns[0].selectbox("Track context", CONTEXTS,
                                    format_func=lambda c: context_rules(c).label)
     genres = {g.slug: g for g in list_genres()}
-    genre = columns[1].selectbox("Genre", list(genres), format_func=lambda g: genres[g].label)
-    subgenres = {s.slug: s.label for s in genres[genre].subgenres}
-    sub = columns[2].selectbox("Subgenre", [None, *subgenres, OTHER_SUBGENRE],
+    choice = columns[1].selectbox("Genre", [*genres, GENERIC_GENRE],
+                                  format_func=lambda g: genres[g].label if g in genres else g)
+    genre = choice if choice in genres else None  # None: judged against the defaults
+    subgenres = {s.slug: s.label for s in genres[genre].subgenres} if genre else {}
+    sub_options = [None, *subgenres, OTHER_SUBGENRE] if genre else [None]
+    sub = columns[2].selectbox("Subgenre", sub_options,
                                format_func=lambda s: "Any" if s is None
                                else subgenres.get(s, OTHER_SUBGENRE))
     if sub == OTHER_SUBGENRE:

@@ -170,3 +170,19 @@ def test_expired_audio_keeps_its_analysis_and_says_so(data_dir: Path) -> None:
     assert not at.exception
     assert any("expired" in i.value for i in at.info)
     assert any(m.label == "Integrated loudness" for m in at.metric)
+
+
+def test_generic_genre_is_offered_and_judges_against_the_defaults(data_dir: Path) -> None:
+    user_id = make_user(data_dir, "ada")
+    at = login("ada")
+    genre = next(s for s in at.selectbox if s.label == "Genre")
+    assert "Generic (no genre)" in genre.options
+    genre.select_index(genre.options.index("Generic (no genre)"))
+    at = analyse(at.run(), wav(-20.0), "mix.wav")
+    assert not at.exception, at.exception
+    engine = engine_for(data_dir)
+    [project] = storage.list_projects(engine, user_id)
+    [track] = storage.list_tracks(engine, user_id, project.id)
+    stored = storage.latest_analysis(engine, user_id, track.id)
+    assert stored is not None and stored.genre.genre is None
+    assert stored.genre.genre_label == "Generic"
