@@ -9,7 +9,7 @@ from pathlib import Path
 import streamlit as st
 
 from ui import plots
-from zz_core.analysis import AnalysisResult
+from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.issues import format_time
 from zz_core.levelmatch import matched_gains_db
 
@@ -68,6 +68,9 @@ def analysis_view(result: AnalysisResult, audio_path: Path | None,
     with tabs[4]:
         st.plotly_chart(plots.psr_figure(result), width="stretch")
     with tabs[5]:
+        if not judging_rules(result)[1].check_platforms:
+            st.caption("For information only: a mixdown is not judged on what the platforms "
+                       "do; its master will be.")
         st.dataframe(plots.platform_table(result), hide_index=True, width="stretch")
     if result.comparison is not None and reference is not None:
         comparison_view(result, reference, ab_pair)

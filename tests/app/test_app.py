@@ -62,6 +62,7 @@ def test_analyze_a_wav_and_see_the_metrics(data_dir: Path) -> None:
     assert not at.exception, at.exception
     values = {m.label: m.value for m in at.metric}
     assert values["Integrated loudness"].startswith("-20.0")
+    assert any("For information only" in c.value for c in at.caption)  # a mixdown
     engine = engine_for(data_dir)
     [project] = storage.list_projects(engine, user_id)
     [track] = storage.list_tracks(engine, user_id, project.id)
