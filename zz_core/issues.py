@@ -190,22 +190,23 @@ def clipped_runs(channel: np.ndarray, sample_rate_hz: int,
 
 
 def detect_clipping(inputs: IssueInputs) -> list[Issue]:
+    """One issue per stretch of clipped runs (runs closer than MERGE_GAP_S merge), each
+    with the number of runs in it."""
     runs = sorted(run for ch in inputs.samples for run in clipped_runs(ch, inputs.sample_rate_hz))
-    if not runs:
-        return []
-    spans: list[tuple[float, float]] = []
+    spans: list[list[float]] = []  # [start, end, runs]
     for begin, end in runs:
         if spans and begin - spans[-1][1] < MERGE_GAP_S:
-            spans[-1] = (spans[-1][0], max(end, spans[-1][1]))
+            spans[-1][1] = max(end, spans[-1][1])
+            spans[-1][2] += 1
         else:
-            spans.append((begin, end))
+            spans.append([begin, end, 1])
     return [Issue(
         code="clipping", severity=inputs.context.clip_severity,
-        start_s=round(b, 3), end_s=round(max(e, b + 0.01), 3), value=float(len(runs)),
-        message=f"Clipped (flat-topped) samples at {format_time(b)}: {len(runs)} clipped "
-                f"run{'s' if len(runs) != 1 else ''} in the track. Lower the level feeding "
-                "the output or limit with a true-peak ceiling.")
-        for b, e in spans]
+        start_s=round(b, 3), end_s=round(max(e, b + 0.01), 3), value=float(n),
+        message=f"Clipped (flat-topped) samples at {format_time(b)}: {int(n)} clipped "
+                f"run{'s' if n != 1 else ''} here ({len(runs)} in the track). Lower the "
+                "level feeding the output or limit with a true-peak ceiling.")
+        for b, e, n in spans]
 
 
 def detect_true_peak_over(inputs: IssueInputs) -> list[Issue]:

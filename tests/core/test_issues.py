@@ -218,3 +218,14 @@ def test_tonal_issue_of_a_short_track_stays_inside_it() -> None:
     result = analyse(short)
     issue = next(i for i in result.issues if i.code == "harshness")
     assert 0.0 <= issue.start_s < issue.end_s <= result.duration_s + 0.01
+
+
+def test_each_clipping_stretch_counts_its_own_runs(clean: np.ndarray) -> None:
+    clipped = clean.copy()
+    for start_s, runs in ((2.0, 1), (8.0, 3)):
+        for index in range(runs):  # runs 50 ms apart merge into one stretch
+            begin = int((start_s + 0.05 * index) * RATE)
+            clipped[:, begin:begin + 8] = 1.0
+    issues = [i for i in analyse(clipped).issues if i.code == "clipping"]
+    assert [(round(i.start_s), i.value) for i in issues] == [(2, 2.0), (8, 6.0)]  # 2 channels
+    assert "2 clipped runs here (8 in the track)" in issues[0].message
