@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -22,10 +21,22 @@ from zz_core import genres
 from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.comparison import METRICS, Comparison, metric_value
 from zz_core.issues import Issue, format_time
+from zz_core.judging import (
+    CORRELATION_BAD,
+    CORRELATION_WARN,
+    KEY_CONFIDENT,
+    Status,
+    correlation_status,
+    loudness_status,
+    metric_status,
+    plr_floor,
+    plr_status,
+    tempo_status,
+    true_peak_status,
+)
 from zz_core.series import TimeSeries
 from zz_core.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
 
-Status = Literal["good", "warn", "bad", "unknown"]
 Levels = Sequence[float] | np.ndarray
 
 TEMPLATE = "plotly_dark"
@@ -61,17 +72,6 @@ MOMENTARY_COLOUR = "rgba(79, 195, 247, 0.45)"
 OVERLAY_COLOURS = ("#4fc3f7", "#f48fb1", "#aed581", "#ffb74d", "#ba68c8", "#4db6ac",
                    "#e57373", "#fff176", "#90a4ae", "#a1887f")
 
-LOUDNESS_WARN_LU = 3.0
-"""Integrated loudness this far outside its range is a warning; farther is bad
-(the issue detector's warning/critical line)."""
-PLR_WARN_DB = 3.0
-"""PLR this far below its floor is a warning; farther is bad (over_compressed)."""
-CORRELATION_WARN = 0.2
-CORRELATION_BAD = 0.0
-KEY_CONFIDENT = 0.5
-"""Key confidence (0..1) from which the key card is shown as reliable."""
-TEMPO_MULTIPLES = (1.0, 0.5, 2.0)
-"""Tempo readings accepted against the genre range: half and double time count."""
 
 
 # --------------------------------------------------------------------------- helpers
@@ -571,44 +571,6 @@ def overlay_spectrum_figure(results: list[tuple[str, AnalysisResult]]) -> go.Fig
 
 
 @dataclass(frozen=True)
-class Bounds:
-    """An interval with optional open ends (a lower or upper limit)."""
-
-    low: float | None = None
-    high: float | None = None
-
-    def distance(self, x: float) -> float:
-        """0 inside; negative below ``low``; positive above ``high``."""
-        if self.low is not None and x < self.low:
-            return x - self.low
-        if self.high is not None and x > self.high:
-            return x - self.high
-        return 0.0
-
-
-def metric_status(value: float | None, target: genres.Range | Bounds | float | None, *,
-                  warn_within: float = 0.0) -> Status:
-    """good inside ``target`` (a range, bounds, or a float upper limit), warn up to
-    ``warn_within`` outside it, bad farther out; unknown without a value or target."""
-    if value is None or target is None or not math.isfinite(value):
-        return "unknown"
-    if isinstance(target, genres.Range):
-        target = Bounds(target.min, target.max)
-    elif not isinstance(target, Bounds):
-        target = Bounds(high=target)
-    distance = abs(target.distance(value))
-    if distance == 0.0:
-        return "good"
-    return "warn" if distance <= warn_within else "bad"
-
-
-def correlation_status(correlation: float | None) -> Status:
-    """Phase correlation: good from +0.2, warn from 0, bad when negative."""
-    return metric_status(correlation, Bounds(low=CORRELATION_WARN),
-                         warn_within=CORRELATION_WARN - CORRELATION_BAD)
-
-
-@dataclass(frozen=True)
 class Card:
     """One headline figure as a page shows it, coloured by ``status``."""
 
@@ -655,8 +617,7 @@ def _loudness_card(result: AnalysisResult, targets: genres.GenreTargets,
     else:
         why = (f"a {rules.label.lower()} should sit at {_range_text(wanted)} LUFS; "
                "loudness is set at mastering")
-    return Card("Integrated loudness", _fmt(value), "LUFS",
-                metric_status(value, wanted, warn_within=LOUDNESS_WARN_LU),
+    return Card("Integrated loudness", _fmt(value), "LUFS", loudness_status(result),
                 f"ITU-R BS.1770 / EBU R128 integrated loudness; {why}.")
 
 
@@ -664,8 +625,7 @@ def _true_peak_card(result: AnalysisResult, targets: genres.GenreTargets,
                     rules: genres.ContextRules) -> Card:
     limit = rules.true_peak_limit(targets)
     value = result.loudness.true_peak_dbtp
-    return Card("True peak", _fmt(value, sign=True), "dBTP",
-                metric_status(value, limit, warn_within=FULL_SCALE_DBTP - limit),
+    return Card("True peak", _fmt(value, sign=True), "dBTP", true_peak_status(result),
                 f"ITU-R BS.1770 true peak (oversampled); keep it at or below {limit:g} dBTP "
                 f"for a {rules.label.lower()}. Above 0 dBTP it clips on playback.")
 
@@ -685,11 +645,9 @@ def _lra_card(result: AnalysisResult, targets: genres.GenreTargets,
 def _plr_card(result: AnalysisResult, targets: genres.GenreTargets,
               rules: genres.ContextRules, label: str) -> Card:
     value = result.loudness.plr_db
-    floor = targets.plr_db.min if rules.apply_genre_dynamics else rules.over_compressed_plr_db
-    status = metric_status(value, Bounds(low=floor), warn_within=PLR_WARN_DB)
+    floor = plr_floor(result)
+    status = plr_status(result)
     if rules.apply_genre_dynamics:
-        if status == "good" and value is not None and value > targets.plr_db.max:
-            status = "warn"
         why = f"{label} masters measure {_range_text(targets.plr_db)} dB"
     else:
         why = f"a {rules.label.lower()} below {floor:g} dB is already squashed"
@@ -697,18 +655,9 @@ def _plr_card(result: AnalysisResult, targets: genres.GenreTargets,
                 f"Peak-to-loudness ratio (true peak - integrated loudness); {why}.")
 
 
-def tempo_in_range(bpm: float | None, wanted: genres.Range) -> bool | None:
-    """Whether the tempo, or its half or double, is inside ``wanted``; None without one."""
-    if bpm is None:
-        return None
-    return any(wanted.contains(bpm * m) for m in TEMPO_MULTIPLES)
-
-
 def _tempo_card(result: AnalysisResult, targets: genres.GenreTargets, label: str) -> Card:
     bpm = result.tempo.bpm
-    inside = tempo_in_range(bpm, targets.bpm)
-    status: Status = "unknown" if inside is None else ("good" if inside else "warn")
-    return Card("Tempo", _fmt(bpm), "BPM", status,
+    return Card("Tempo", _fmt(bpm), "BPM", tempo_status(result),
                 f"{label} tempos run {_range_text(targets.bpm)} BPM (half or double time "
                 f"accepted); detection confidence {result.tempo.confidence:.0%}.")
 

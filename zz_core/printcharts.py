@@ -35,6 +35,7 @@ from zz_core import genres
 from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.comparison import Comparison
 from zz_core.issues import Issue
+from zz_core.judging import correlation_status
 from zz_core.presets import plr_range
 from zz_core.series import TimeSeries
 from zz_core.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
@@ -63,7 +64,6 @@ SPECTRUM_FLOOR_DB = -100.0
 FREQ_MIN_HZ = 20.0
 FREQ_MAX_HZ = 20000.0
 FREQ_TICKS_HZ = (31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
-CORRELATION_GOOD = 0.2
 WHOLE_TRACK_TOLERANCE_S = 0.05
 
 DEJAVU_DIRS = (Path(matplotlib.get_data_path()) / "fonts" / "ttf",
@@ -515,7 +515,7 @@ def stereo_chart(result: AnalysisResult) -> bytes:
     _legend(over_time)
     bands = result.stereo.bands
     values = np.array([np.nan if b.correlation is None else b.correlation for b in bands])
-    colours = [STATUS[_correlation_status(v)] for v in values]
+    colours = [STATUS[correlation_status(None if np.isnan(v) else float(v))] for v in values]
     positions = np.arange(len(bands))
     per_band.bar(positions, np.nan_to_num(values), color=colours, width=0.65)
     per_band.set_xticks(positions, [b.name.replace("_", "-") for b in bands], rotation=45,
@@ -523,14 +523,6 @@ def stereo_chart(result: AnalysisResult) -> bytes:
     if np.isnan(values).all() and np.isnan(series.as_array()).all():
         _note(over_time, "No stereo signal (silence)")
     return _png(figure)
-
-
-def _correlation_status(value: float) -> str:
-    if np.isnan(value):
-        return "unknown"
-    if value >= CORRELATION_GOOD:
-        return "good"
-    return "warn" if value >= 0.0 else "bad"
 
 
 # --------------------------------------------------------------------------- dynamics

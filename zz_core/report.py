@@ -30,8 +30,24 @@ from zz_core.album import CohesionSummary, Spread
 from zz_core.analysis import AnalysisResult, judging_rules
 from zz_core.feedback import ChatTurn, Feedback, FeedbackItem, Profile
 from zz_core.genres import ContextRules, GenreTargets, Range
-from zz_core.issues import Issue, format_time
-from zz_core.presets import PresetChain, PresetDevice, PresetSetting, plr_range
+from zz_core.issues import (
+    IMBALANCE_CRITICAL_DB,
+    IMBALANCE_WARN_DB,
+    MONO_LOSS_LIMIT_DB,
+    Issue,
+    format_time,
+)
+from zz_core.judging import (
+    CORRELATION_WARN,
+    Status,
+    correlation_status,
+    loudness_status,
+    plr_floor,
+    plr_status,
+    tempo_status,
+    true_peak_status,
+)
+from zz_core.presets import PresetChain, PresetDevice, PresetSetting
 from zz_core.printcharts import cjk_font, dejavu_font, font_coverage, plain_text
 
 Mark = Literal["OK", "WARN", "FAIL", "—"]
@@ -70,14 +86,8 @@ PROFILE_LABELS: dict[str, str] = {"simple": "Simple", "detailed": "Detailed", "p
 ROLE_LABELS = {"user": "You", "assistant": "Assistant", "summary": "Summary of the thread so far"}
 NAMING_LABELS = {"generic": "generic names (any DAW)", "ableton": "Ableton Live devices"}
 
-LOUDNESS_WARN_LU = 3.0
-PLR_WARN_DB = 3.0
-CORRELATION_OK = 0.2
-LOW_END_FAIL = 0.3
-BALANCE_WARN_DB = 1.5
-BALANCE_FAIL_DB = 3.0
-MONO_LOSS_LIMIT_DB = -4.5
-TEMPO_MULTIPLES = (1.0, 0.5, 2.0)
+LOW_END_FAIL = 0.3  # the wide_low_end detector's critical line
+MARKS: dict[Status, Mark] = {"good": "OK", "warn": "WARN", "bad": "FAIL", "unknown": "—"}
 
 
 # --------------------------------------------------------------------------- text
@@ -354,13 +364,12 @@ def _loudness_rows(result: AnalysisResult, targets: GenreTargets,
     wanted = rules.loudness_range(targets)
     limit = rules.true_peak_limit(targets)
     peak = lo.true_peak_dbtp
-    peak_mark: Mark = ("—" if peak is None else "OK" if peak <= limit
-                       else "WARN" if peak <= 0.0 else "FAIL")
     return [
         MetricRow("Integrated loudness", _num(lo.integrated_lufs, "LUFS"),
                   _range(wanted, "LUFS") + ("" if rules.apply_genre_loudness else " (mix level)"),
-                  _in_range(lo.integrated_lufs, wanted, LOUDNESS_WARN_LU)),
-        MetricRow("True peak", _num(peak, "dBTP", sign=True), f"≤ {limit:.1f} dBTP", peak_mark),
+                  MARKS[loudness_status(result)]),
+        MetricRow("True peak", _num(peak, "dBTP", sign=True), f"≤ {limit:.1f} dBTP",
+                  MARKS[true_peak_status(result)]),
         MetricRow("Sample peak", _num(lo.sample_peak_dbfs, "dBFS", sign=True), "", "—"),
         MetricRow("Short-term max", _num(lo.short_term_max_lufs, "LUFS"), "", "—"),
         MetricRow("Momentary max", _num(lo.momentary_max_lufs, "LUFS"), "", "—"),
@@ -371,12 +380,8 @@ def _dynamics_rows(result: AnalysisResult, targets: GenreTargets,
                    rules: ContextRules) -> list[MetricRow]:
     lo = result.loudness
     judged = rules.apply_genre_dynamics
-    floor = plr_range(targets, rules, 0.0).min
-    plr_mark: Mark = "—"
-    if lo.plr_db is not None:
-        plr_mark = _mark_distance(min(lo.plr_db - floor, 0.0), PLR_WARN_DB)
-        if plr_mark == "OK" and judged and lo.plr_db > targets.plr_db.max:
-            plr_mark = "WARN"
+    floor = plr_floor(result)
+    plr_mark = MARKS[plr_status(result)]
     not_judged = f"not judged ({rules.label.lower()})"
     return [
         MetricRow("Loudness range (LRA)", _num(lo.lra_lu, "LU"),
@@ -394,8 +399,7 @@ def _dynamics_rows(result: AnalysisResult, targets: GenreTargets,
 
 def _music_rows(result: AnalysisResult, targets: GenreTargets) -> list[MetricRow]:
     bpm = result.tempo.bpm
-    tempo_mark: Mark = ("—" if bpm is None else "OK" if any(
-        targets.bpm.contains(bpm * m) for m in TEMPO_MULTIPLES) else "WARN")
+    tempo_mark = MARKS[tempo_status(result)]
     key = result.key
     key_text = "n/a" if key.label is None else (
         f"{key.label} ({key.camelot})" if key.camelot else key.label)
@@ -411,25 +415,24 @@ def _stereo_rows(result: AnalysisResult, targets: GenreTargets) -> list[MetricRo
     if result.channels == 1:
         return [MetricRow("Stereo", "mono file", "", "—")]
     low = targets.low_end.min_correlation
-    corr_mark: Mark = ("—" if st.correlation is None else "OK" if st.correlation >= CORRELATION_OK
-                       else "WARN" if st.correlation >= 0.0 else "FAIL")
+    corr_mark = MARKS[correlation_status(st.correlation)]
     low_mark: Mark = ("—" if st.low_end_correlation is None else "OK"
                       if st.low_end_correlation >= low else "WARN"
                       if st.low_end_correlation >= LOW_END_FAIL else "FAIL")
     balance = st.balance_db
-    balance_mark: Mark = ("—" if balance is None else "OK" if abs(balance) < BALANCE_WARN_DB
-                          else "WARN" if abs(balance) < BALANCE_FAIL_DB else "FAIL")
+    balance_mark: Mark = ("—" if balance is None else "OK" if abs(balance) < IMBALANCE_WARN_DB
+                          else "WARN" if abs(balance) < IMBALANCE_CRITICAL_DB else "FAIL")
     loss = st.mono_loss_db
     loss_mark: Mark = "—" if loss is None else "OK" if loss >= MONO_LOSS_LIMIT_DB else "FAIL"
     return [
         MetricRow("Stereo width (S/M)", _num(st.width, digits=2),
                   _range(targets.stereo_width, "", 2), _in_range(st.width, targets.stereo_width)),
         MetricRow("Correlation", _num(st.correlation, digits=2, sign=True),
-                  f"≥ {CORRELATION_OK:+.2f}", corr_mark),
+                  f"≥ {CORRELATION_WARN:+.2f}", corr_mark),
         MetricRow(f"Low-end correlation (< {st.low_end_hz:.0f} Hz)",
                   _num(st.low_end_correlation, digits=2, sign=True), f"≥ {low:+.2f}", low_mark),
         MetricRow("L/R balance", _num(balance, "dB", sign=True),
-                  f"within ±{BALANCE_WARN_DB:g} dB", balance_mark),
+                  f"within ±{IMBALANCE_WARN_DB:g} dB", balance_mark),
         MetricRow("Mono sum", _num(loss, "dB", sign=True), f"≥ {MONO_LOSS_LIMIT_DB:g} dB",
                   loss_mark),
     ]

@@ -13,7 +13,6 @@ from tests.mixes import RATE, clean_mixdown, equalised, limited, shaped_noise
 from ui import plots
 from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio, with_reference
 from zz_core.decoding import Audio
-from zz_core.genres import Range
 
 
 def analyse(samples: np.ndarray, context: str = "mixdown", name: str | None = None
@@ -293,24 +292,6 @@ def test_overlaid_loudness_keeps_each_track_level(track: AnalysisResult,
 
 
 # --------------------------------------------------------------------------- status and cards
-
-
-@pytest.mark.parametrize(("value", "target", "warn_within", "expected"), [
-    (-9.0, Range(min=-10, max=-7), 3.0, "good"),
-    (-5.0, Range(min=-10, max=-7), 3.0, "warn"),
-    (-3.0, Range(min=-10, max=-7), 3.0, "bad"),
-    (-12.0, Range(min=-10, max=-7), 3.0, "warn"),
-    (-1.5, -1.0, 1.0, "good"),
-    (-0.5, -1.0, 1.0, "warn"),
-    (0.3, -1.0, 1.0, "bad"),
-    (None, -1.0, 1.0, "unknown"),
-    (1.0, None, 1.0, "unknown"),
-    (9.0, plots.Bounds(low=8.0), 3.0, "good"),
-    (4.0, plots.Bounds(low=8.0), 3.0, "bad"),
-])
-def test_metric_status(value: float | None, target: Range | plots.Bounds | float | None,
-                       warn_within: float, expected: str) -> None:
-    assert plots.metric_status(value, target, warn_within=warn_within) == expected
 
 
 def _card(result: AnalysisResult, label: str) -> plots.Card:
