@@ -60,9 +60,11 @@ def choose_options() -> AnalysisOptions:
 
 
 def analyse(track_id_key: str, upload: st.runtime.uploaded_file_manager.UploadedFile,
-            project_id: int | None, role: str, options: AnalysisOptions) -> AnalysisResult:
+            project_id: int | None, role: str, options: AnalysisOptions,
+            reference_of: int | None = None) -> AnalysisResult:
     """Store the upload (checked as audio first), reuse or run the analysis, keep it."""
-    track = workspace.store_upload(project_id, upload.getvalue(), upload.name, role)
+    track = workspace.store_upload(project_id, upload.getvalue(), upload.name, role,
+                                   reference_of)
     st.session_state[track_id_key] = track.id
     result = workspace.reusable_analysis(track, options)
     if result is None:
@@ -71,8 +73,9 @@ def analyse(track_id_key: str, upload: st.runtime.uploaded_file_manager.Uploaded
         result = resources.analysis_pool().submit(analyze_file, path, options).result()
     else:
         st.write("Same audio analysed before with these options: reusing that analysis.")
-    result = result.model_copy(update={"file_name": track.original_name})
-    workspace.save_analysis(track, result)  # every track keeps its own analysis row
+    # a reused analysis may hold an earlier comparison: this upload has none of its own yet
+    result = result.model_copy(update={"file_name": track.original_name, "comparison": None})
+    workspace.save_analysis(track.id, result)  # every track keeps its own analysis row
     return result
 
 
@@ -97,9 +100,11 @@ if st.button("Analyze", type="primary", disabled=main_upload is None):
             reference = None
             if reference_upload is not None:
                 st.write("Analysing the reference...")
+                main_id = st.session_state["analyze_track_id"]
                 reference = analyse("analyze_reference_id", reference_upload, project_id,
-                                    "reference", options)
+                                    "reference", options, reference_of=main_id)
                 result = with_reference(result, reference)
+                workspace.save_analysis(main_id, result)  # History shows the comparison
             st.session_state["analyze_result"] = (result, reference)
             st.session_state["analyze_project_id"] = project_id
             st.session_state["auto_feedback"] = st.session_state.get("analyze_track_id")

@@ -66,7 +66,14 @@ def track_panel(project_id: int) -> None:
     if result is None:
         st.warning("This track has no stored analysis.")
         return
-    views.analysis_view(result, workspace.audio_path(track))
+    reference = workspace.reference_for(track_id) if result.comparison else None
+    if reference is None:
+        views.analysis_view(result, workspace.audio_path(track))
+    else:
+        reference_track, reference_result = reference
+        pair = workspace.level_matched_pair(track_id, reference_track.id, result,
+                                            reference_result)
+        views.analysis_view(result, workspace.audio_path(track), reference_result, pair)
     assert track_id is not None
     profile = conversation.profile_picker("history_profile")
     conversation.feedback_section(workspace, result, track_id=track_id,

@@ -79,11 +79,22 @@ class Workspace:
         storage.delete_track(self.engine, self.user_id, track_id, self.data_dir)
 
     def store_upload(self, project_id: int | None, data: bytes, name: str,
-                     role: str) -> storage.Track:
-        """Check the bytes are audio, then keep them under a generated name."""
+                     role: str, reference_of: int | None = None) -> storage.Track:
+        """Check the bytes are audio, then keep them under a generated name (a reference
+        remembers the track it was uploaded with)."""
         track, _ = storage.store_upload(self.engine, self.user_id, project_id, data, name,
-                                        role, self.data_dir)
+                                        role, self.data_dir,
+                                        reference_of_track_id=reference_of)
         return track
+
+    def reference_for(self, track_id: int | None) -> tuple[storage.Track,
+                                                           AnalysisResult] | None:
+        """The latest reference uploaded with a track, and its analysis."""
+        reference = storage.latest_reference(self.engine, self.user_id, track_id)
+        if reference is None:
+            return None
+        result = self.analysis(reference.id)
+        return (reference, result) if result is not None else None
 
     def audio_path(self, track: storage.Track) -> Path | None:
         return storage.audio_path(self.user_id, track, self.data_dir)
@@ -103,8 +114,8 @@ class Workspace:
         return storage.find_analysis(self.engine, self.user_id, track.content_sha256,
                                      options.context, options.genre, options.subgenre)
 
-    def save_analysis(self, track: storage.Track, result: AnalysisResult) -> None:
-        storage.save_analysis(self.engine, self.user_id, track.id, result)
+    def save_analysis(self, track_id: int | None, result: AnalysisResult) -> None:
+        storage.save_analysis(self.engine, self.user_id, track_id, result)
 
     def level_matched_pair(self, track_id: int | None, reference_id: int | None,
                            result: AnalysisResult,

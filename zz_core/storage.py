@@ -604,6 +604,15 @@ def find_tracks_by_sha256(engine: Engine, user_id: int, content_sha256: str) -> 
             .order_by(col(Track.created_at), col(Track.id))).all())
 
 
+def latest_reference(engine: Engine, user_id: int, track_id: int | None) -> Track | None:
+    """The reference most recently uploaded for one of the user's tracks, if any."""
+    with _session(engine) as session:
+        track = _owned(session, Track, user_id, track_id)
+        return session.exec(select(Track).where(
+            Track.user_id == user_id, Track.reference_of_track_id == _id(track))
+            .order_by(col(Track.created_at).desc(), col(Track.id).desc())).first()
+
+
 def rename_track(engine: Engine, user_id: int, track_id: int | None, name: str) -> Track:
     """Change a track's display name (1-200 characters; the stored file keeps its name)."""
     cleaned = _checked_name(name, TRACK_NAME_MAX, "track name")

@@ -132,6 +132,37 @@ def test_reference_comparison_with_level_matched_players(data_dir: Path) -> None
     assert len(listening) == 1  # only the louder reference needed a turned-down copy
 
 
+def test_history_shows_a_tracks_reference_comparison_again(data_dir: Path) -> None:
+    user_id = make_user(data_dir, "ada")
+    at = login("ada")
+    at.file_uploader(key="reference_upload").set_value(("ref.wav", wav(-12.0), "audio/wav"))
+    analyse(at, wav(-20.0), "mix.wav")
+    engine = engine_for(data_dir)
+    [project] = storage.list_projects(engine, user_id)
+    tracks = {t.original_name: t for t in storage.list_tracks(engine, user_id, project.id)}
+    assert tracks["ref.wav"].reference_of_track_id == tracks["mix.wav"].id
+    at = login("ada")
+    at.switch_page("pages/history.py").run()
+    next(s for s in at.selectbox if s.label == "Track").select_index(
+        [t.id for t in storage.list_tracks(engine, user_id, project.id)].index(
+            tracks["mix.wav"].id))
+    at.run()
+    assert not at.exception, at.exception
+    assert any(s.value == "Against the reference" for s in at.subheader)
+    assert any("turned down 8.0 dB" in c.value for c in at.caption)
+    at.switch_page("pages/analyze.py").run()  # the same audio again, without a reference
+    at.file_uploader(key="main_upload").set_value(("again.wav", wav(-20.0), "audio/wav"))
+    at.run()
+    next(b for b in at.button if b.label == "Analyze").click()
+    at.run()
+    assert any("reusing that analysis" in str(m.value) for m in at.markdown)
+    assert not any(s.value == "Against the reference" for s in at.subheader)
+    again = next(t for t in storage.list_tracks(engine, user_id, project.id)
+                 if t.original_name == "again.wav")
+    reused = storage.latest_analysis(engine, user_id, again.id)
+    assert reused is not None and reused.comparison is None
+
+
 @pytest.mark.parametrize("page", ["pages/docs_assistant.py", "pages/token_usage.py"])
 def test_other_pages_render_for_a_signed_in_user(data_dir: Path, page: str) -> None:
     make_user(data_dir, "ada")

@@ -628,3 +628,19 @@ def test_odd_ids_are_simply_not_found(world: World, bad_id: object) -> None:
     ):
         with pytest.raises(NotFoundError):
             call()
+
+
+def test_latest_reference_is_the_users_own(engine: Engine, tmp_data_dir: Path) -> None:
+    ada, bob = (storage.create_user(engine, username=n, name=n, email=f"{n}@x.org",
+                                    password_hash="x").id for n in ("ada", "bob"))
+    project = storage.create_project(engine, ada, "EP").id
+    data = sine_wav(1.0)
+    main, _ = storage.store_upload(engine, ada, project, data, "mix.wav", "main", tmp_data_dir)
+    assert storage.latest_reference(engine, ada, main.id) is None
+    for name in ("ref1.wav", "ref2.wav"):
+        storage.store_upload(engine, ada, project, data, name, "reference", tmp_data_dir,
+                             reference_of_track_id=main.id)
+    found = storage.latest_reference(engine, ada, main.id)
+    assert found is not None and found.original_name == "ref2.wav"
+    with pytest.raises(storage.NotFoundError):
+        storage.latest_reference(engine, bob, main.id)
