@@ -111,60 +111,62 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None,
 
 
 def run_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from zz_core import genres  # imported late so that --help answers at once
-    from zz_core.analysis import AnalysisOptions
-
     try:
-        genres.resolve_targets(args.genre, args.subgenre)
-        options = AnalysisOptions(context=args.context, genre=args.genre,
-                                  subgenre=args.subgenre)
+        options = _analysis_options(args)
     except ZzError as error:
         print(f"zz_core: {error}", file=err)
         return EXIT_FAILED
-    reference = None
-    if args.reference:
-        reference = _analyse_one(args.reference, _decode(args.reference), options, err)
-        if reference is None:
-            return EXIT_FAILED
     status = EXIT_OK
-    for path, decoded in _progress(_decoded_ahead(args.files), len(args.files), err):
-        result = _analyse_one(path, decoded, options, err)
+    for result in _analysed(args.files, args.reference, options, err):
         if result is None:
             status = EXIT_FAILED
             continue
-        if reference is not None:
-            from zz_core.analysis import with_reference
-
-            result = with_reference(result, reference)
         _emit(result, args.json, out)
     return status
 
 
-def _options_and_config(args: argparse.Namespace) -> tuple[AnalysisOptions, ProviderConfig]:
-    from zz_core import genres, providers
+def _analysis_options(args: argparse.Namespace) -> AnalysisOptions:
+    """The track options, the genre checked first (``ZzError`` naming the valid ones)."""
+    from zz_core import genres  # imported late so that --help answers at once
     from zz_core.analysis import AnalysisOptions
 
     genres.resolve_targets(args.genre, args.subgenre)
-    options = AnalysisOptions(context=args.context, genre=args.genre, subgenre=args.subgenre)
-    return options, _provider_config(args, providers.config_from_env())
+    return AnalysisOptions(context=args.context, genre=args.genre, subgenre=args.subgenre)
 
 
-def _analyse_with_reference(paths: Sequence[str], reference_path: str | None,
-                            options: AnalysisOptions, err: TextIO) -> list[AnalysisResult]:
-    """Every file analysed (compared with the reference, if any); [] when any failed."""
+def _options_and_config(args: argparse.Namespace) -> tuple[AnalysisOptions, ProviderConfig]:
+    from zz_core import providers
+
+    return _analysis_options(args), _provider_config(args, providers.config_from_env())
+
+
+def _analysed(paths: Sequence[str], reference_path: str | None, options: AnalysisOptions,
+              err: TextIO) -> Iterator[AnalysisResult | None]:
+    """Each file's analysis in order, compared with the reference when there is one; None
+    for a file that failed (reported on ``err``), and a single None when the reference
+    itself failed."""
     from zz_core.analysis import with_reference
 
     reference = None
     if reference_path:
         reference = _analyse_one(reference_path, _decode(reference_path), options, err)
         if reference is None:
-            return []
-    results = []
+            yield None
+            return
     for path, decoded in _progress(_decoded_ahead(paths), len(paths), err):
         result = _analyse_one(path, decoded, options, err)
+        yield result if result is None or reference is None else with_reference(result,
+                                                                                  reference)
+
+
+def _analyse_with_reference(paths: Sequence[str], reference_path: str | None,
+                            options: AnalysisOptions, err: TextIO) -> list[AnalysisResult]:
+    """Every file analysed (compared with the reference, if any); [] when any failed."""
+    results = []
+    for result in _analysed(paths, reference_path, options, err):
         if result is None:
             return []
-        results.append(result if reference is None else with_reference(result, reference))
+        results.append(result)
     return results
 
 
