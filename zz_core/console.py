@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from zz_core.analysis import AnalysisResult
@@ -14,10 +15,15 @@ from zz_core.issues import format_time
 _SEVERITY_MARK = {"critical": "!!", "warning": "! ", "info": "i "}
 
 
-def _num(value: float | int | None, unit: str = "", digits: int = 1) -> str:
-    if value is None:
+def figure(value: float | int | None, unit: str = "", digits: int = 1,
+           sign: bool = False) -> str:
+    """A measured figure as text: "-14.0 LUFS", "+0.3 dBTP", "10" (an integer, unsigned),
+    "n/a" when unmeasured. Shared by the terminal, the prompts and the PDF report."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
-    text = f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+    text = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+    if isinstance(value, int) and not isinstance(value, bool) and not sign:
+        text = str(value)
     return f"{text} {unit}".rstrip()
 
 
@@ -44,13 +50,13 @@ def _loudness(result: AnalysisResult) -> list[str]:
     lo = result.loudness
     return [
         "Loudness (ITU-R BS.1770-5 / EBU R128)",
-        f"  Integrated {_num(lo.integrated_lufs, 'LUFS')}   LRA {_num(lo.lra_lu, 'LU')}   "
-        f"Momentary max {_num(lo.momentary_max_lufs, 'LUFS')}   "
-        f"Short-term max {_num(lo.short_term_max_lufs, 'LUFS')}",
-        f"  True peak {_num(lo.true_peak_dbtp, 'dBTP', 2)} ({lo.true_peak_oversampling}x)   "
-        f"Sample peak {_num(lo.sample_peak_dbfs, 'dBFS', 2)}   RMS {_num(lo.rms_dbfs, 'dBFS')}",
-        f"  PLR {_num(lo.plr_db, 'dB')}   PSR {_num(lo.psr_db, 'dB')}   "
-        f"Crest {_num(lo.crest_db, 'dB')}   DR {_num(lo.dr)}",
+        f"  Integrated {figure(lo.integrated_lufs, 'LUFS')}   LRA {figure(lo.lra_lu, 'LU')}   "
+        f"Momentary max {figure(lo.momentary_max_lufs, 'LUFS')}   "
+        f"Short-term max {figure(lo.short_term_max_lufs, 'LUFS')}",
+        f"  True peak {figure(lo.true_peak_dbtp, 'dBTP', 2)} ({lo.true_peak_oversampling}x)   "
+        f"Sample peak {figure(lo.sample_peak_dbfs, 'dBFS', 2)}   RMS {figure(lo.rms_dbfs, 'dBFS')}",
+        f"  PLR {figure(lo.plr_db, 'dB')}   PSR {figure(lo.psr_db, 'dB')}   "
+        f"Crest {figure(lo.crest_db, 'dB')}   DR {figure(lo.dr)}",
     ]
 
 
@@ -58,7 +64,7 @@ def _music(result: AnalysisResult) -> list[str]:
     tempo, key, tr = result.tempo, result.key, result.transients
     return [
         "Music",
-        f"  Tempo {_num(tempo.bpm, 'BPM')} (confidence {tempo.confidence:.2f})   "
+        f"  Tempo {figure(tempo.bpm, 'BPM')} (confidence {tempo.confidence:.2f})   "
         f"Key {key.label or 'n/a'} {f'[{key.camelot}]' if key.camelot else ''} "
         f"(confidence {key.confidence:.2f})",
         f"  Transients {tr.description}: {tr.onset_rate_per_s:.1f} onsets/s, "
@@ -68,19 +74,19 @@ def _music(result: AnalysisResult) -> list[str]:
 
 def _stereo(result: AnalysisResult) -> list[str]:
     st = result.stereo
-    per_band = "  ".join(f"{b.name} {_num(b.correlation, digits=2)}" for b in st.bands)
+    per_band = "  ".join(f"{b.name} {figure(b.correlation, digits=2)}" for b in st.bands)
     return [
         f"Stereo ({st.source})",
-        f"  Correlation {_num(st.correlation, digits=2)}   Width {_num(st.width, digits=2)}   "
-        f"Balance {_num(st.balance_db, 'dB')}   Mono sum {_num(st.mono_loss_db, 'dB')}   "
-        f"Low end (<{st.low_end_hz:.0f} Hz) {_num(st.low_end_correlation, digits=2)}",
+        f"  Correlation {figure(st.correlation, digits=2)}   Width {figure(st.width, digits=2)}   "
+        f"Balance {figure(st.balance_db, 'dB')}   Mono sum {figure(st.mono_loss_db, 'dB')}   "
+        f"Low end (<{st.low_end_hz:.0f} Hz) {figure(st.low_end_correlation, digits=2)}",
         f"  Correlation per band: {per_band}",
     ]
 
 
 def _bands(result: AnalysisResult) -> list[str]:
     lines = ["Bands"]
-    lines += [f"  {b.label:<20} {_num(b.level_db, 'dBFS'):>12} {b.share_pct:6.1f} %"
+    lines += [f"  {b.label:<20} {figure(b.level_db, 'dBFS'):>12} {b.share_pct:6.1f} %"
               for b in result.bands]
     return lines
 
@@ -112,8 +118,8 @@ def _comparison(result: AnalysisResult) -> list[str]:
         if m.track is None and m.reference is None:
             continue
         delta = "" if m.delta is None else f" ({m.delta:+.2f})"
-        lines.append(f"  {m.label:<22} {_num(m.track, m.unit, 2):>14} vs "
-                     f"{_num(m.reference, m.unit, 2):>14}{delta}")
+        lines.append(f"  {m.label:<22} {figure(m.track, m.unit, 2):>14} vs "
+                     f"{figure(m.reference, m.unit, 2):>14}{delta}")
     lines += [f"  -> {i.code}: {i.message}" for i in comparison.issues]
     return lines
 

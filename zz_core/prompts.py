@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 from zz_core import genres, tokens
 from zz_core.album import CohesionSummary, KeyTransition, Spread
 from zz_core.analysis import AnalysisResult, judging_rules
+from zz_core.console import figure
 from zz_core.feedback import ChatTurn, PassageLike, Profile
 from zz_core.issues import format_time
 from zz_core.knowledge import heading_context
@@ -97,13 +98,6 @@ def quoted(text: str, max_chars: int = QUESTION_MAX_CHARS) -> str:
 # --------------------------------------------------------------------------- analysis brief
 
 
-def _num(value: float | None, unit: str = "", digits: int = 1, signed: bool = False) -> str:
-    if value is None:
-        return "n/a"
-    text = f"{value:+.{digits}f}" if signed else f"{value:.{digits}f}"
-    return f"{text} {unit}".rstrip()
-
-
 def analysis_brief(result: AnalysisResult, name: str | None = None) -> str:
     """Every analysis field that matters, as compact structured text (units inline)."""
     targets, rules = judging_rules(result)
@@ -140,18 +134,18 @@ def _loudness_section(result: AnalysisResult, targets: genres.GenreTargets,
     wanted = rules.loudness_range(targets)
     return "\n".join([
         "LOUDNESS AND DYNAMICS (ITU-R BS.1770 / EBU R128)",
-        f"integrated: {_num(loud.integrated_lufs, 'LUFS')} (target {wanted.min:.0f} to "
+        f"integrated: {figure(loud.integrated_lufs, 'LUFS')} (target {wanted.min:.0f} to "
         f"{wanted.max:.0f} LUFS for this context and genre)",
-        f"short-term max: {_num(loud.short_term_max_lufs, 'LUFS')}; momentary max: "
-        f"{_num(loud.momentary_max_lufs, 'LUFS')}",
-        f"LRA: {_num(loud.lra_lu, 'LU')} (genre {targets.lra_lu.min:.0f}-"
+        f"short-term max: {figure(loud.short_term_max_lufs, 'LUFS')}; momentary max: "
+        f"{figure(loud.momentary_max_lufs, 'LUFS')}",
+        f"LRA: {figure(loud.lra_lu, 'LU')} (genre {targets.lra_lu.min:.0f}-"
         f"{targets.lra_lu.max:.0f} LU)",
-        f"true peak: {_num(loud.true_peak_dbtp, 'dBTP')} (limit "
+        f"true peak: {figure(loud.true_peak_dbtp, 'dBTP')} (limit "
         f"{rules.true_peak_limit(targets):.1f} dBTP); sample peak: "
-        f"{_num(loud.sample_peak_dbfs, 'dBFS')}; RMS: {_num(loud.rms_dbfs, 'dBFS')}",
-        f"PLR: {_num(loud.plr_db, 'dB')} (genre {targets.plr_db.min:.0f}-"
-        f"{targets.plr_db.max:.0f} dB); PSR: {_num(loud.psr_db, 'dB')} (min "
-        f"{_num(loud.psr_min_db, 'dB')}); crest: {_num(loud.crest_db, 'dB')}; DR: "
+        f"{figure(loud.sample_peak_dbfs, 'dBFS')}; RMS: {figure(loud.rms_dbfs, 'dBFS')}",
+        f"PLR: {figure(loud.plr_db, 'dB')} (genre {targets.plr_db.min:.0f}-"
+        f"{targets.plr_db.max:.0f} dB); PSR: {figure(loud.psr_db, 'dB')} (min "
+        f"{figure(loud.psr_min_db, 'dB')}); crest: {figure(loud.crest_db, 'dB')}; DR: "
         f"{loud.dr if loud.dr is not None else 'n/a'} (genre DR{targets.dr.min:.0f}-"
         f"{targets.dr.max:.0f})",
     ])
@@ -162,7 +156,7 @@ def _musical_section(result: AnalysisResult, targets: genres.GenreTargets) -> st
     alternatives = ", ".join(f"{bpm:.1f}" for bpm in tempo.alternatives_bpm[:2])
     return "\n".join([
         "TEMPO, KEY, TRANSIENTS",
-        f"tempo: {_num(tempo.bpm, 'BPM')} (confidence {tempo.confidence:.2f}"
+        f"tempo: {figure(tempo.bpm, 'BPM')} (confidence {tempo.confidence:.2f}"
         f"{'; alternatives ' + alternatives if alternatives else ''}; genre "
         f"{targets.bpm.min:.0f}-{targets.bpm.max:.0f} BPM)",
         f"key: {key.label or 'n/a'} (Camelot {key.camelot or 'n/a'}, confidence "
@@ -175,40 +169,40 @@ def _musical_section(result: AnalysisResult, targets: genres.GenreTargets) -> st
 def _stereo_section(result: AnalysisResult, targets: genres.GenreTargets) -> str:
     stereo = result.stereo
     per_band = "; ".join(
-        f"{band.name} corr {_num(band.correlation, digits=2, signed=True)} width "
-        f"{_num(band.width, digits=2)}" for band in stereo.bands)
+        f"{band.name} corr {figure(band.correlation, digits=2, sign=True)} width "
+        f"{figure(band.width, digits=2)}" for band in stereo.bands)
     return "\n".join([
         f"STEREO ({stereo.source}; width = side/mid energy, 0 = mono)",
-        f"correlation: {_num(stereo.correlation, digits=2, signed=True)}; width: "
-        f"{_num(stereo.width, digits=2)} (genre {targets.stereo_width.min:.2f}-"
+        f"correlation: {figure(stereo.correlation, digits=2, sign=True)}; width: "
+        f"{figure(stereo.width, digits=2)} (genre {targets.stereo_width.min:.2f}-"
         f"{targets.stereo_width.max:.2f}); L-R balance: "
-        f"{_num(stereo.balance_db, 'dB', signed=True)}; mono sum change: "
-        f"{_num(stereo.mono_loss_db, 'dB', signed=True)}",
+        f"{figure(stereo.balance_db, 'dB', sign=True)}; mono sum change: "
+        f"{figure(stereo.mono_loss_db, 'dB', sign=True)}",
         f"low end below {stereo.low_end_hz:.0f} Hz: correlation "
-        f"{_num(stereo.low_end_correlation, digits=2, signed=True)} (genre wants "
+        f"{figure(stereo.low_end_correlation, digits=2, sign=True)} (genre wants "
         f">= {targets.low_end.min_correlation:+.2f}, mono below "
-        f"{targets.low_end.mono_below_hz:.0f} Hz); width {_num(stereo.low_end_width, digits=2)}",
+        f"{targets.low_end.mono_below_hz:.0f} Hz); width {figure(stereo.low_end_width, digits=2)}",
         f"per band: {per_band}" if per_band else "",
     ]).rstrip()
 
 
 def _spectrum_section(result: AnalysisResult) -> str:
     bands = "; ".join(
-        f"{band.name} {band.low_hz:.0f}-{band.high_hz:.0f} Hz {_num(band.level_db, 'dB')} "
+        f"{band.name} {band.low_hz:.0f}-{band.high_hz:.0f} Hz {figure(band.level_db, 'dB')} "
         f"({band.share_pct:.0f}%)" for band in result.bands)
     lines = ["SPECTRUM", f"bands: {bands}"]
     spectrum = result.spectrum
     if spectrum.tonal_balance is not None:
         balance = spectrum.tonal_balance
         deviations = ", ".join(
-            f"{_hz(centre)} {_num(dev, digits=1, signed=True)}"
+            f"{_hz(centre)} {figure(dev, digits=1, sign=True)}"
             for centre, dev in zip(balance.octave_centres_hz, balance.deviation_db,
                                    strict=True))
         lines.append(f"tonal balance vs genre target per octave (dB, + = more than "
                      f"target, tolerance ±{balance.tolerance_db:.0f}): {deviations}")
-    lines.append(f"low-end peak: {_num(spectrum.low_end_peak_hz, 'Hz', digits=0)}; sub minus "
-                 f"low: {_num(spectrum.sub_to_low_db, 'dB', signed=True)}; centroid: "
-                 f"{_num(spectrum.spectral_centroid_hz, 'Hz', digits=0)}")
+    lines.append(f"low-end peak: {figure(spectrum.low_end_peak_hz, 'Hz', digits=0)}; sub minus "
+                 f"low: {figure(spectrum.sub_to_low_db, 'dB', sign=True)}; centroid: "
+                 f"{figure(spectrum.spectral_centroid_hz, 'Hz', digits=0)}")
     return "\n".join(lines)
 
 
@@ -252,12 +246,12 @@ def _reference_section(result: AnalysisResult) -> str:
     lines = [f"REFERENCE TRACK \"{name}\" (track minus reference)"]
     for metric in comparison.metrics:
         if metric.delta is not None:
-            lines.append(f"- {metric.label}: track {_num(metric.track, metric.unit, 2)}, "
-                         f"reference {_num(metric.reference, metric.unit, 2)}, difference "
-                         f"{_num(metric.delta, metric.unit, 2, signed=True)}")
+            lines.append(f"- {metric.label}: track {figure(metric.track, metric.unit, 2)}, "
+                         f"reference {figure(metric.reference, metric.unit, 2)}, difference "
+                         f"{figure(metric.delta, metric.unit, 2, sign=True)}")
     lines.append(f"- key: track {comparison.key_track or 'n/a'}, reference "
                  f"{comparison.key_reference or 'n/a'}")
-    bands = ", ".join(f"{band} {_num(delta, 'dB', signed=True)}"
+    bands = ", ".join(f"{band} {figure(delta, 'dB', sign=True)}"
                       for band, delta in comparison.band_deltas_db.items())
     lines.append(f"- band levels after level matching: {bands}")
     moves = _largest_moves(comparison.tonal_difference.centres_hz,
@@ -380,7 +374,7 @@ def album_messages(named: Sequence[tuple[str, AnalysisResult]], cohesion: Cohesi
                                          cohesion.lra, cohesion.width)]
     tonal = cohesion.tonal
     if tonal is not None and tonal.outlier:
-        delta = _num(tonal.outlier_region_delta_db, "dB", signed=True)
+        delta = figure(tonal.outlier_region_delta_db, "dB", sign=True)
         spreads.append(f"tonal outlier: \"{clean_user_text(tonal.outlier, 120)}\" in the "
                        f"{tonal.outlier_region} ({delta} vs the others)")
     transitions = [_transition_line(t) for t in cohesion.key_transitions]
@@ -403,10 +397,10 @@ def _transition_line(transition: KeyTransition) -> str:
 
 def _album_row(result: AnalysisResult) -> str:
     loud = result.loudness
-    return (f"{_num(loud.integrated_lufs, 'LUFS')}, TP {_num(loud.true_peak_dbtp, 'dBTP')}, "
-            f"PLR {_num(loud.plr_db, 'dB')}, LRA {_num(loud.lra_lu, 'LU')}, width "
-            f"{_num(result.stereo.width, digits=2)}, key {result.key.label or 'n/a'}, tempo "
-            f"{_num(result.tempo.bpm, 'BPM')}, {len(result.issues)} issue(s), "
+    return (f"{figure(loud.integrated_lufs, 'LUFS')}, TP {figure(loud.true_peak_dbtp, 'dBTP')}, "
+            f"PLR {figure(loud.plr_db, 'dB')}, LRA {figure(loud.lra_lu, 'LU')}, width "
+            f"{figure(result.stereo.width, digits=2)}, key {result.key.label or 'n/a'}, tempo "
+            f"{figure(result.tempo.bpm, 'BPM')}, {len(result.issues)} issue(s), "
             f"{result.context}, {result.genre.display_label}")
 
 
@@ -415,7 +409,7 @@ def _spread_line(spread: Spread) -> str:
     if spread.spread is None:
         return f"{spread.label}: n/a"
     return (f"{spread.label}: spread {spread.spread:.2f}{unit}, median "
-            f"{_num(spread.median, spread.unit, 2)}, lowest \"{spread.lowest}\", highest "
+            f"{figure(spread.median, spread.unit, 2)}, lowest \"{spread.lowest}\", highest "
             f"\"{spread.highest}\"")
 
 

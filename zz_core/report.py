@@ -28,6 +28,7 @@ from PIL import Image
 from zz_core import printcharts
 from zz_core.album import CohesionSummary, Spread
 from zz_core.analysis import AnalysisResult, judging_rules
+from zz_core.console import figure
 from zz_core.feedback import ChatTurn, Feedback, FeedbackItem, Profile
 from zz_core.genres import ContextRules, GenreTargets, Range
 from zz_core.issues import (
@@ -298,16 +299,6 @@ def _short_cell(text: str) -> str:
 # --------------------------------------------------------------------------- formatting
 
 
-def _num(value: float | int | None, unit: str = "", digits: int = 1, sign: bool = False) -> str:
-    """"-14.0 LUFS", "+0.3 dBTP", "n/a"."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    text = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
-    if isinstance(value, int) and not isinstance(value, bool) and not sign:
-        text = str(value)
-    return f"{text} {unit}".rstrip()
-
-
 def _range(r: Range, unit: str, digits: int = 0) -> str:
     return f"{r.min:.{digits}f} to {r.max:.{digits}f} {unit}".rstrip()
 
@@ -365,14 +356,14 @@ def _loudness_rows(result: AnalysisResult, targets: GenreTargets,
     limit = rules.true_peak_limit(targets)
     peak = lo.true_peak_dbtp
     return [
-        MetricRow("Integrated loudness", _num(lo.integrated_lufs, "LUFS"),
+        MetricRow("Integrated loudness", figure(lo.integrated_lufs, "LUFS"),
                   _range(wanted, "LUFS") + ("" if rules.apply_genre_loudness else " (mix level)"),
                   MARKS[loudness_status(result)]),
-        MetricRow("True peak", _num(peak, "dBTP", sign=True), f"≤ {limit:.1f} dBTP",
+        MetricRow("True peak", figure(peak, "dBTP", sign=True), f"≤ {limit:.1f} dBTP",
                   MARKS[true_peak_status(result)]),
-        MetricRow("Sample peak", _num(lo.sample_peak_dbfs, "dBFS", sign=True), "", "—"),
-        MetricRow("Short-term max", _num(lo.short_term_max_lufs, "LUFS"), "", "—"),
-        MetricRow("Momentary max", _num(lo.momentary_max_lufs, "LUFS"), "", "—"),
+        MetricRow("Sample peak", figure(lo.sample_peak_dbfs, "dBFS", sign=True), "", "—"),
+        MetricRow("Short-term max", figure(lo.short_term_max_lufs, "LUFS"), "", "—"),
+        MetricRow("Momentary max", figure(lo.momentary_max_lufs, "LUFS"), "", "—"),
     ]
 
 
@@ -384,14 +375,14 @@ def _dynamics_rows(result: AnalysisResult, targets: GenreTargets,
     plr_mark = MARKS[plr_status(result)]
     not_judged = f"not judged ({rules.label.lower()})"
     return [
-        MetricRow("Loudness range (LRA)", _num(lo.lra_lu, "LU"),
+        MetricRow("Loudness range (LRA)", figure(lo.lra_lu, "LU"),
                   _range(targets.lra_lu, "LU") if judged else not_judged,
                   _in_range(lo.lra_lu, targets.lra_lu) if judged else "—"),
-        MetricRow("PLR", _num(lo.plr_db, "dB"),
+        MetricRow("PLR", figure(lo.plr_db, "dB"),
                   _range(targets.plr_db, "dB") if judged else f"≥ {floor:g} dB", plr_mark),
-        MetricRow("PSR (minimum)", _num(lo.psr_min_db, "dB"), "", "—"),
-        MetricRow("Crest factor", _num(lo.crest_db, "dB"), "", "—"),
-        MetricRow("DR", _num(lo.dr), _range(targets.dr, "") if judged else not_judged,
+        MetricRow("PSR (minimum)", figure(lo.psr_min_db, "dB"), "", "—"),
+        MetricRow("Crest factor", figure(lo.crest_db, "dB"), "", "—"),
+        MetricRow("DR", figure(lo.dr), _range(targets.dr, "") if judged else not_judged,
                   _in_range(None if lo.dr is None else float(lo.dr), targets.dr)
                   if judged else "—"),
     ]
@@ -404,7 +395,7 @@ def _music_rows(result: AnalysisResult, targets: GenreTargets) -> list[MetricRow
     key_text = "n/a" if key.label is None else (
         f"{key.label} ({key.camelot})" if key.camelot else key.label)
     return [
-        MetricRow("Tempo", _num(bpm, "BPM"), _range(targets.bpm, "BPM") + " (or half/double)",
+        MetricRow("Tempo", figure(bpm, "BPM"), _range(targets.bpm, "BPM") + " (or half/double)",
                   tempo_mark),
         MetricRow("Key", key_text, f"confidence {key.confidence:.0%}", "—"),
     ]
@@ -425,15 +416,15 @@ def _stereo_rows(result: AnalysisResult, targets: GenreTargets) -> list[MetricRo
     loss = st.mono_loss_db
     loss_mark: Mark = "—" if loss is None else "OK" if loss >= MONO_LOSS_LIMIT_DB else "FAIL"
     return [
-        MetricRow("Stereo width (S/M)", _num(st.width, digits=2),
+        MetricRow("Stereo width (S/M)", figure(st.width, digits=2),
                   _range(targets.stereo_width, "", 2), _in_range(st.width, targets.stereo_width)),
-        MetricRow("Correlation", _num(st.correlation, digits=2, sign=True),
+        MetricRow("Correlation", figure(st.correlation, digits=2, sign=True),
                   f"≥ {CORRELATION_WARN:+.2f}", corr_mark),
         MetricRow(f"Low-end correlation (< {st.low_end_hz:.0f} Hz)",
-                  _num(st.low_end_correlation, digits=2, sign=True), f"≥ {low:+.2f}", low_mark),
-        MetricRow("L/R balance", _num(balance, "dB", sign=True),
+                  figure(st.low_end_correlation, digits=2, sign=True), f"≥ {low:+.2f}", low_mark),
+        MetricRow("L/R balance", figure(balance, "dB", sign=True),
                   f"within ±{IMBALANCE_WARN_DB:g} dB", balance_mark),
-        MetricRow("Mono sum", _num(loss, "dB", sign=True), f"≥ {MONO_LOSS_LIMIT_DB:g} dB",
+        MetricRow("Mono sum", figure(loss, "dB", sign=True), f"≥ {MONO_LOSS_LIMIT_DB:g} dB",
                   loss_mark),
     ]
 
@@ -531,8 +522,8 @@ def _comparison_section(w: _Writer, result: AnalysisResult) -> None:
         if m.track is None and m.reference is None:
             continue
         digits = 2 if m.unit == "" else 1
-        rows.append([m.label, _num(m.track, m.unit, digits), _num(m.reference, m.unit, digits),
-                     _num(m.delta, m.unit, digits, sign=True)])
+        rows.append([m.label, figure(m.track, m.unit, digits), figure(m.reference, m.unit, digits),
+                     figure(m.delta, m.unit, digits, sign=True)])
     rows.append(["Key", comparison.key_track or "n/a", comparison.key_reference or "n/a", ""])
     w.table(["Metric", "Track", "Reference", "Difference"], rows, (62, 40, 40, 38),
             ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
@@ -625,10 +616,9 @@ def _platforms_section(w: _Writer, result: AnalysisResult) -> None:
                                          (p.true_peak_over, "peaks over"),
                                          (p.uncertain, "uncertain target")) if flag]
         note = "; ".join([*flags, p.note] if p.note else flags)
-        gain = "n/a" if not math.isfinite(p.gain_db) else _num(p.gain_db, "dB", sign=True)
-        rows.append([p.platform, _num(p.target_lufs, "LUFS"), gain,
-                     _num(p.output_lufs, "LUFS"), _num(p.output_true_peak_dbtp, "dBTP", sign=True),
-                     note])
+        rows.append([p.platform, figure(p.target_lufs, "LUFS"),
+                     figure(p.gain_db, "dB", sign=True), figure(p.output_lufs, "LUFS"),
+                     figure(p.output_true_peak_dbtp, "dBTP", sign=True), note])
     w.table(["Platform", "Target", "Gain", "Plays at", "Peak", "Note"], rows,
             (24, 20, 18, 21, 21, 76), ("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "LEFT"))
 
@@ -669,10 +659,10 @@ def _album_table(w: _Writer, results: Sequence[tuple[str, AnalysisResult]]) -> N
     rows = []
     for name, r in results:
         lo, key = r.loudness, r.key
-        rows.append([_short(name, 80), _num(lo.integrated_lufs, "LUFS"),
-                     _num(lo.true_peak_dbtp, "dBTP", sign=True), _num(lo.lra_lu, "LU"),
-                     _num(lo.plr_db, "dB"), _num(r.stereo.width, digits=2),
-                     _num(r.tempo.bpm, "BPM"), key.camelot or key.label or "n/a"])
+        rows.append([_short(name, 80), figure(lo.integrated_lufs, "LUFS"),
+                     figure(lo.true_peak_dbtp, "dBTP", sign=True), figure(lo.lra_lu, "LU"),
+                     figure(lo.plr_db, "dB"), figure(r.stereo.width, digits=2),
+                     figure(r.tempo.bpm, "BPM"), key.camelot or key.label or "n/a"])
     w.table(["Track", "Loudness", "True peak", "LRA", "PLR", "Width", "Tempo", "Key"], rows,
             (44, 22, 21, 16, 16, 15, 26, 20),
             ("LEFT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "RIGHT", "CENTER"))
@@ -682,7 +672,7 @@ def _spread_table(w: _Writer, spreads: Sequence[Spread]) -> None:
     rows = []
     for s in spreads:
         digits = 2 if s.unit == "" else 1
-        rows.append([s.label, _num(s.spread, s.unit, digits), _num(s.median, s.unit, digits),
+        rows.append([s.label, figure(s.spread, s.unit, digits), figure(s.median, s.unit, digits),
                      _short(s.lowest or "n/a", 60), _short(s.highest or "n/a", 60)])
     w.table(["Metric", "Spread", "Median", "Lowest", "Highest"], rows, (40, 26, 28, 43, 43),
             ("LEFT", "RIGHT", "RIGHT", "LEFT", "LEFT"))
