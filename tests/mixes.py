@@ -7,6 +7,8 @@ import numpy as np
 from scipy import signal
 
 from zz_core import genres
+from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio
+from zz_core.decoding import Audio
 from zz_core.loudness import measure_loudness
 from zz_core.peaks import true_peak_dbtp
 
@@ -76,3 +78,36 @@ def wide_low_end(audio: np.ndarray, seed: int = 5, rate: int = RATE) -> np.ndarr
     noise = signal.sosfiltfilt(sos, rng.standard_normal(audio.shape), axis=1)
     noise *= np.sqrt(np.mean(lows**2) / np.mean(noise**2))
     return (audio - lows + noise).astype(np.float32)
+
+
+def analysed(samples: np.ndarray, context: str = "mixdown", genre: str | None = "pop",
+             subgenre: str | None = None, *, name: str | None = None, rate: int = RATE,
+             source_format: str = "test") -> AnalysisResult:
+    """The engine's analysis of synthesized audio, as the app would store it."""
+    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=rate,
+                  source_format=source_format)
+    options = AnalysisOptions.model_validate(
+        {"context": context, "genre": genre, "subgenre": subgenre})
+    return analyze_audio(audio, options, file_name=name)
+
+
+def polarity_flipped(audio: np.ndarray, start_s: float, end_s: float,
+                     rate: int = RATE) -> np.ndarray:
+    """The right channel inverted between two times (left and right cancel there)."""
+    out = audio.copy()
+    out[1, int(start_s * rate):int(end_s * rate)] *= -1
+    return out
+
+
+def channel_lowered(audio: np.ndarray, gain_db: float = -4.0, channel: int = 1) -> np.ndarray:
+    """One channel turned down by ``gain_db`` (an imbalance)."""
+    out = audio.copy()
+    out[channel] *= 10 ** (gain_db / 20)
+    return out
+
+
+def with_gap(audio: np.ndarray, start_s: float, end_s: float, rate: int = RATE) -> np.ndarray:
+    """Digital silence between two times (a drop-out)."""
+    out = audio.copy()
+    out[:, int(start_s * rate):int(end_s * rate)] = 0.0
+    return out

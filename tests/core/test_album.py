@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.mixes import RATE, at_loudness, clean_mixdown, equalised
+from tests.mixes import RATE, analysed, at_loudness, clean_mixdown, equalised
 from tests.music import render_song
 from zz_core.album import (
     LOUDNESS_OUTLIER_LU,
@@ -14,16 +14,13 @@ from zz_core.album import (
     cohesion_summary,
     region_label,
 )
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio
-from zz_core.decoding import Audio
+from zz_core.analysis import AnalysisResult
 
 SONG_RATE = 22050
 
 
 def analyse(samples: np.ndarray, rate: int = RATE) -> AnalysisResult:
-    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=rate,
-                  source_format="test")
-    return analyze_audio(audio, AnalysisOptions(genre="pop"))
+    return analysed(samples, rate=rate)
 
 
 @pytest.fixture(scope="module")

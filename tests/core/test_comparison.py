@@ -5,16 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.mixes import RATE, clean_mixdown, equalised, wide_low_end
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio, with_reference
+from tests.mixes import analysed, clean_mixdown, equalised, wide_low_end
+from zz_core.analysis import AnalysisResult, with_reference
 from zz_core.comparison import compare, metric_value
-from zz_core.decoding import Audio
 
 
 def analyse(samples: np.ndarray, name: str) -> AnalysisResult:
-    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=RATE,
-                  source_format="test")
-    return analyze_audio(audio, AnalysisOptions(genre="pop"), file_name=name)
+    return analysed(samples, name=name)
 
 
 @pytest.fixture(scope="module")

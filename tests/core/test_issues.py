@@ -10,22 +10,19 @@ import pytest
 
 from tests.mixes import (
     RATE,
+    analysed,
     at_loudness,
+    channel_lowered,
     clean_mixdown,
     equalised,
     limited,
+    polarity_flipped,
     shaped_noise,
     wide_low_end,
+    with_gap,
 )
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio
-from zz_core.decoding import Audio
+from zz_core.analysis import AnalysisResult
 from zz_core.issues import ISSUE_CODES, format_time, time_spans
-
-
-def analyse(samples: np.ndarray, context: str = "mixdown", genre: str = "pop") -> AnalysisResult:
-    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=RATE,
-                  source_format="test")
-    return analyze_audio(audio, AnalysisOptions(context=context, genre=genre))  # type: ignore[arg-type]
 
 
 def codes(result: AnalysisResult) -> set[str]:
@@ -39,7 +36,7 @@ def clean() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def clean_result(clean: np.ndarray) -> AnalysisResult:
-    return analyse(clean)
+    return analysed(clean)
 
 
 def test_a_clean_mixdown_raises_nothing(clean_result: AnalysisResult) -> None:
@@ -48,7 +45,7 @@ def test_a_clean_mixdown_raises_nothing(clean_result: AnalysisResult) -> None:
 
 def test_a_clean_master_raises_nothing() -> None:
     master = limited(shaped_noise(20.0, "pop", seed=3), -9.5, -1.0)
-    result = analyse(master, "master")
+    result = analysed(master, "master")
     assert [(i.code, i.message) for i in result.issues if i.severity != "info"] == []
 
 
@@ -58,18 +55,6 @@ def _clip(x: np.ndarray) -> np.ndarray:
 
 def _dc(x: np.ndarray) -> np.ndarray:
     return x + 0.01
-
-
-def _flip_section(x: np.ndarray) -> np.ndarray:
-    out = x.copy()
-    out[1, 8 * RATE:13 * RATE] *= -1
-    return out
-
-
-def _right_down(x: np.ndarray) -> np.ndarray:
-    out = x.copy()
-    out[1] *= 10 ** (-4 / 20)
-    return out
 
 
 def _mono(x: np.ndarray) -> np.ndarray:
@@ -88,25 +73,19 @@ def _wide(x: np.ndarray) -> np.ndarray:
     return np.vstack([mid + side, mid - side])
 
 
-def _gap(x: np.ndarray) -> np.ndarray:
-    out = x.copy()
-    out[:, 9 * RATE:12 * RATE] = 0.0
-    return out
-
-
 DEFECTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
     "clipping": _clip,
     "dc_offset": _dc,
-    "phase_cancellation": _flip_section,
+    "phase_cancellation": lambda x: polarity_flipped(x, 8.0, 13.0),
     "wide_low_end": wide_low_end,
-    "channel_imbalance": _right_down,
+    "channel_imbalance": channel_lowered,
     "mono": _mono,
     "low_end_excess": lambda x: equalised(x, 20, 150, 9.0),
     "low_end_lacking": lambda x: equalised(x, 20, 180, -12.0),
     "low_mid_excess": lambda x: equalised(x, 200, 550, 8.0),
     "harshness": lambda x: equalised(x, 1500, 5000, 8.0),
     "dull_highs": lambda x: equalised(x, 6000, 24000, -15.0),
-    "silence": _gap,
+    "silence": lambda x: with_gap(x, 9.0, 12.0),
     "narrow_image": _narrow,
     "wide_image": _wide,
 }
@@ -115,7 +94,7 @@ DEFECTS: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 @pytest.mark.parametrize("code", sorted(DEFECTS))
 def test_defect_raises_its_code_and_clean_does_not(code: str, clean: np.ndarray,
                                                    clean_result: AnalysisResult) -> None:
-    result = analyse(DEFECTS[code](clean))
+    result = analysed(DEFECTS[code](clean))
     assert code in codes(result), [i.code for i in result.issues]
     assert code not in codes(clean_result)
 
@@ -123,7 +102,7 @@ def test_defect_raises_its_code_and_clean_does_not(code: str, clean: np.ndarray,
 def test_true_peak_over_in_a_mixdown_means_no_headroom(clean: np.ndarray,
                                                        clean_result: AnalysisResult) -> None:
     hot = clean * (10 ** (-1.5 / 20) / np.abs(clean).max())
-    issue = next(i for i in analyse(hot).issues if i.code == "true_peak_over")
+    issue = next(i for i in analysed(hot).issues if i.code == "true_peak_over")
     assert issue.limit == -3.0
     assert "headroom" in issue.message
     assert "true_peak_over" not in codes(clean_result)
@@ -133,17 +112,17 @@ def test_true_peak_over_in_a_master_is_located() -> None:
     master = limited(shaped_noise(20.0, "pop", seed=3), -9.5, -1.0)
     hot = master.copy()
     hot[:, 10 * RATE:11 * RATE] *= 10 ** (1.5 / 20)  # one hot second
-    result = analyse(hot, "master")
+    result = analysed(hot, "master")
     issue = next(i for i in result.issues if i.code == "true_peak_over")
     assert 9.5 <= issue.start_s <= 10.5 and issue.end_s <= 11.5
-    assert "true_peak_over" not in codes(analyse(master, "master"))
+    assert "true_peak_over" not in codes(analysed(master, "master"))
 
 
 def test_loudness_against_the_genre_in_a_master() -> None:
     base = shaped_noise(20.0, "pop", seed=4)
-    quiet = analyse(limited(base, -16.0, -1.5), "master")
-    loud = analyse(limited(base, -5.0, -1.0), "master")
-    fine = analyse(limited(base, -9.5, -1.0), "master")
+    quiet = analysed(limited(base, -16.0, -1.5), "master")
+    loud = analysed(limited(base, -5.0, -1.0), "master")
+    fine = analysed(limited(base, -9.5, -1.0), "master")
     assert "too_quiet" in codes(quiet) and "too_loud" not in codes(quiet)
     assert "too_loud" in codes(loud) and "too_quiet" not in codes(loud)
     assert not {"too_loud", "too_quiet"} & codes(fine)
@@ -151,27 +130,27 @@ def test_loudness_against_the_genre_in_a_master() -> None:
 
 def test_loudness_of_a_mixdown_is_not_judged_against_genre_masters(clean: np.ndarray) -> None:
     """A -18 LUFS mixdown is fine; the same file as a pop master is too quiet."""
-    assert "too_quiet" not in codes(analyse(clean, "mixdown"))
-    assert "too_quiet" in codes(analyse(clean, "master"))
+    assert "too_quiet" not in codes(analysed(clean, "mixdown"))
+    assert "too_quiet" in codes(analysed(clean, "master"))
 
 
 def test_over_compressed_master() -> None:
     base = shaped_noise(20.0, "pop", seed=5)
-    squashed = analyse(limited(base * 1.0, -5.5, -1.0), "master")
+    squashed = analysed(limited(base * 1.0, -5.5, -1.0), "master")
     assert "over_compressed" in codes(squashed)
-    assert "over_compressed" not in codes(analyse(limited(base, -9.5, -1.0), "master"))
+    assert "over_compressed" not in codes(analysed(limited(base, -9.5, -1.0), "master"))
 
 
 def test_too_dynamic_master_is_noted() -> None:
     """Unlimited noise has a PLR of about 12.6 dB, above pop's 6-10 dB."""
     base = shaped_noise(20.0, "pop", seed=6)
-    open_master = analyse(at_loudness(base, -20.0), "master")
+    open_master = analysed(at_loudness(base, -20.0), "master")
     assert "too_dynamic" in codes(open_master)
-    assert "too_dynamic" not in codes(analyse(limited(base, -9.5, -1.0), "master"))
+    assert "too_dynamic" not in codes(analysed(limited(base, -9.5, -1.0), "master"))
 
 
 def test_silent_track_is_one_critical_issue() -> None:
-    result = analyse(np.zeros((2, RATE * 5), dtype=np.float32))
+    result = analysed(np.zeros((2, RATE * 5), dtype=np.float32))
     assert [(i.code, i.severity) for i in result.issues] == [("silence", "critical")]
 
 
@@ -182,7 +161,7 @@ def test_every_code_has_a_test() -> None:
 
 
 def test_issues_are_sorted_by_severity_then_time(clean: np.ndarray) -> None:
-    result = analyse(_gap(_clip(clean)))
+    result = analysed(with_gap(_clip(clean), 9.0, 12.0))
     order = {"critical": 0, "warning": 1, "info": 2}
     keys = [(order[i.severity], i.start_s) for i in result.issues]
     assert keys == sorted(keys)
@@ -201,12 +180,12 @@ def test_format_time() -> None:
 def test_a_mixdown_is_never_told_to_limit_or_push_loudness(clean: np.ndarray) -> None:
     from tests.mixes import at_loudness, limited
 
-    hot = analyse(limited(clean, -9.0, -1.0))  # loud and squashed, as if limited on the bus
+    hot = analysed(limited(clean, -9.0, -1.0))  # loud and squashed, as if limited on the bus
     messages = {i.code: i.message for i in hot.issues}
     assert {"too_loud", "over_compressed"} <= set(messages)
     assert "remove any mix-bus limiter" in messages["over_compressed"]
     assert "take any limiter off" in messages["too_loud"]
-    quiet = analyse(at_loudness(clean, -34.0))
+    quiet = analysed(at_loudness(clean, -34.0))
     message = next(i.message for i in quiet.issues if i.code == "too_quiet")
     assert "Raise the mix bus" in message and "limiter" not in message
 
@@ -215,7 +194,7 @@ def test_tonal_issue_of_a_short_track_stays_inside_it() -> None:
     from tests.mixes import equalised
 
     short = equalised(shaped_noise(6.0, "pop", seed=2), 2000, 4000, 9.0)
-    result = analyse(short)
+    result = analysed(short)
     issue = next(i for i in result.issues if i.code == "harshness")
     assert 0.0 <= issue.start_s < issue.end_s <= result.duration_s + 0.01
 
@@ -226,6 +205,6 @@ def test_each_clipping_stretch_counts_its_own_runs(clean: np.ndarray) -> None:
         for index in range(runs):  # runs 50 ms apart merge into one stretch
             begin = int((start_s + 0.05 * index) * RATE)
             clipped[:, begin:begin + 8] = 1.0
-    issues = [i for i in analyse(clipped).issues if i.code == "clipping"]
+    issues = [i for i in analysed(clipped).issues if i.code == "clipping"]
     assert [(round(i.start_s), i.value) for i in issues] == [(2, 2.0), (8, 6.0)]  # 2 channels
     assert "2 clipped runs here (8 in the track)" in issues[0].message

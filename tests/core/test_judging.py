@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mixes import RATE, limited, shaped_noise
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio
-from zz_core.decoding import Audio
+from tests.mixes import analysed, limited, shaped_noise
+from zz_core.analysis import AnalysisResult
 from zz_core.genres import Range
 from zz_core.judging import (
     Bounds,
@@ -52,9 +51,7 @@ def test_half_and_double_time_count_as_in_range() -> None:
 
 
 def _master(lufs: float, ceiling: float) -> AnalysisResult:
-    audio = limited(shaped_noise(8.0, "pop", seed=1), lufs, ceiling)
-    return analyze_audio(Audio(audio, RATE, "wav"),
-                         AnalysisOptions(context="master", genre="pop"))
+    return analysed(limited(shaped_noise(8.0, "pop", seed=1), lufs, ceiling), "master")
 
 
 def test_a_pop_master_is_judged_against_pop() -> None:

@@ -13,13 +13,23 @@ import numpy as np
 import pytest
 import yaml
 
-from tests.mixes import RATE, at_loudness, clean_mixdown, equalised, limited, shaped_noise
+from tests.mixes import (
+    RATE,
+    analysed,
+    at_loudness,
+    channel_lowered,
+    clean_mixdown,
+    equalised,
+    limited,
+    polarity_flipped,
+    shaped_noise,
+    with_gap,
+)
 from tests.mixes import wide_low_end as widen_low_end
 from tests.music import render_song
 from zz_core import offline
 from zz_core.album import CohesionSummary, KeyTransition, cohesion_summary
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio, with_reference
-from zz_core.decoding import Audio
+from zz_core.analysis import AnalysisResult, with_reference
 from zz_core.feedback import PROFILES, ChatTurn, FeedbackItem, format_items, parse_items
 from zz_core.genres import CONTEXTS, OCTAVE_CENTRES_HZ, Severity
 from zz_core.issues import _TONAL_RULES, ISSUE_CODES, SEVERITY_ORDER, Issue, format_time
@@ -41,13 +51,6 @@ JARGON = ("dBTP", "M/S", "mid/side", "multiband", "PLR", "PSR", "crest", "oversa
 MIXDOWN_FORBIDDEN = ("lufs target", "limiter gain", "limiter input", "limiter drive",
                      "drive the limiter", "use a limiter", "spotify", "platform", "streaming",
                      "louder for", "-8.5 lufs")
-
-
-def analyse(samples: np.ndarray, context: str = "mixdown", genre: str = "pop",
-            rate: int = RATE) -> AnalysisResult:
-    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=rate,
-                  source_format="test")
-    return analyze_audio(audio, AnalysisOptions(context=context, genre=genre))  # type: ignore[arg-type]
 
 
 def text_of(items: list[FeedbackItem]) -> str:
@@ -72,24 +75,6 @@ def _clip_bursts(x: np.ndarray) -> np.ndarray:
     return out
 
 
-def _flip_section(x: np.ndarray) -> np.ndarray:
-    out = x.copy()
-    out[1, 2 * RATE:6 * RATE] *= -1
-    return out
-
-
-def _right_down(x: np.ndarray) -> np.ndarray:
-    out = x.copy()
-    out[1] *= 10 ** (-4 / 20)
-    return out
-
-
-def _gap(x: np.ndarray) -> np.ndarray:
-    out = x.copy()
-    out[:, 3 * RATE:5 * RATE] = 0.0
-    return out
-
-
 @pytest.fixture(scope="module")
 def clean() -> np.ndarray:
     return clean_mixdown(SECONDS)
@@ -102,12 +87,12 @@ def master_base() -> np.ndarray:
 
 @pytest.fixture(scope="module")
 def clean_result(clean: np.ndarray) -> AnalysisResult:
-    return analyse(clean)
+    return analysed(clean)
 
 
 @pytest.fixture(scope="module")
 def clean_master(master_base: np.ndarray) -> AnalysisResult:
-    return analyse(limited(master_base, -9.5, -1.0), "master")
+    return analysed(limited(master_base, -9.5, -1.0), "master")
 
 
 @pytest.fixture(scope="module")
@@ -115,19 +100,19 @@ def defects(clean: np.ndarray, master_base: np.ndarray) -> dict[str, AnalysisRes
     """One analysed track per defect, keyed by the issue code it must raise."""
     hot = clean * (10 ** (-1.5 / 20) / np.abs(clean).max())
     return {
-        "clipping": analyse(_clip_bursts(clean)),
-        "true_peak_over": analyse(hot),
-        "too_loud": analyse(limited(master_base, -5.0, -1.0), "master"),
-        "too_quiet": analyse(limited(master_base, -16.0, -1.5), "master"),
-        "wide_low_end": analyse(widen_low_end(clean)),
-        "phase_cancellation": analyse(_flip_section(clean)),
-        "over_compressed": analyse(limited(master_base, -5.5, -1.0), "master"),
-        "low_mid_excess": analyse(equalised(clean, 200, 550, 8.0)),
-        "harshness": analyse(equalised(clean, 1500, 5000, 8.0)),
-        "dull_highs": analyse(equalised(clean, 6000, 24000, -15.0)),
-        "channel_imbalance": analyse(_right_down(clean)),
-        "dc_offset": analyse(clean + 0.01),
-        "silence": analyse(_gap(clean)),
+        "clipping": analysed(_clip_bursts(clean)),
+        "true_peak_over": analysed(hot),
+        "too_loud": analysed(limited(master_base, -5.0, -1.0), "master"),
+        "too_quiet": analysed(limited(master_base, -16.0, -1.5), "master"),
+        "wide_low_end": analysed(widen_low_end(clean)),
+        "phase_cancellation": analysed(polarity_flipped(clean, 2.0, 6.0)),
+        "over_compressed": analysed(limited(master_base, -5.5, -1.0), "master"),
+        "low_mid_excess": analysed(equalised(clean, 200, 550, 8.0)),
+        "harshness": analysed(equalised(clean, 1500, 5000, 8.0)),
+        "dull_highs": analysed(equalised(clean, 6000, 24000, -15.0)),
+        "channel_imbalance": analysed(channel_lowered(clean)),
+        "dc_offset": analysed(clean + 0.01),
+        "silence": analysed(with_gap(clean, 3.0, 5.0)),
     }
 
 
@@ -199,7 +184,7 @@ def _synthetic_issue(code: str, result: AnalysisResult) -> Issue:
 @pytest.mark.parametrize("context", CONTEXTS)
 def test_every_issue_renders_in_every_context_and_profile(context: str,
                                                           clean: np.ndarray) -> None:
-    base = analyse(clean, context)
+    base = analysed(clean, context)
     for code in ISSUE_CODES:
         result = base.model_copy(update={"issues": [_synthetic_issue(code, base)]})
         for profile in PROFILES:
@@ -327,7 +312,7 @@ def test_a_master_with_problems_gets_a_verdict_and_the_platform_table(
 
 
 def test_mastering_gets_a_chain_with_settings_from_the_numbers(clean: np.ndarray) -> None:
-    result = analyse(equalised(clean, 1500, 5000, 8.0), "mastering")
+    result = analysed(equalised(clean, 1500, 5000, 8.0), "mastering")
     for profile in PROFILES:
         chain = offline_feedback(result, profile)[-1]
         assert chain.issue_code is None
@@ -345,8 +330,8 @@ def test_a_mixdown_is_never_told_to_get_louder_or_limit(
         defects: dict[str, AnalysisResult], clean_result: AnalysisResult,
         clean: np.ndarray) -> None:
     mixdowns = [r for r in defects.values() if r.context == "mixdown"]
-    mixdowns += [clean_result, analyse(clean * 0.02),  # far too quiet for a mix
-                 analyse(limited(shaped_noise(SECONDS, "pop", seed=3), -6.0, -0.5))]
+    mixdowns += [clean_result, analysed(clean * 0.02),  # far too quiet for a mix
+                 analysed(limited(shaped_noise(SECONDS, "pop", seed=3), -6.0, -0.5))]
     assert any("too_quiet" in {i.code for i in r.issues} for r in mixdowns)
     assert any("too_loud" in {i.code for i in r.issues} for r in mixdowns)
     for result in mixdowns:
@@ -398,7 +383,7 @@ def test_the_feedback_is_deterministic_and_round_trips(defects: dict[str, Analys
 
 
 def test_a_silent_track_is_one_critical_item() -> None:
-    result = analyse(np.zeros((2, RATE * 3), dtype=np.float32), "master")
+    result = analysed(np.zeros((2, RATE * 3), dtype=np.float32), "master")
     items = offline_feedback(result, "detailed")
     assert [(i.issue_code, i.severity) for i in items] == [("silence", "critical")]
     assert "silent" in items[0].insight
@@ -407,7 +392,7 @@ def test_a_silent_track_is_one_critical_item() -> None:
 
 
 def test_a_mono_file_is_not_called_a_mono_mix(clean: np.ndarray) -> None:
-    item = item_for(offline_feedback(analyse(clean[:1]), "detailed"), "mono")
+    item = item_for(offline_feedback(analysed(clean[:1]), "detailed"), "mono")
     assert item.insight.startswith("Mono file") and "2 channels" in item.suggestion
 
 
@@ -415,9 +400,9 @@ def test_a_mono_file_is_not_called_a_mono_mix(clean: np.ndarray) -> None:
 
 
 def test_a_reference_adds_items_on_the_biggest_differences(clean: np.ndarray) -> None:
-    reference = analyse(clean_mixdown(SECONDS, seed=1), "mastering")
+    reference = analysed(clean_mixdown(SECONDS, seed=1), "mastering")
     bassy = at_loudness(equalised(clean_mixdown(SECONDS, seed=2), 50.0, 140.0, 6.0), -12.0)
-    result = with_reference(analyse(bassy, "mastering"),
+    result = with_reference(analysed(bassy, "mastering"),
                             reference.model_copy(update={"file_name": "ref.wav"}))
     items = [i for i in offline_feedback(result, "detailed") if "reference" in i.insight]
     assert 1 <= len(items) <= offline.MAX_REFERENCE_ITEMS
@@ -438,7 +423,7 @@ def test_a_reference_adds_items_on_the_biggest_differences(clean: np.ndarray) ->
 def song() -> AnalysisResult:
     samples = render_song("A", "minor", ("i", "VI", "III", "VII"), seconds=8.0, bpm=100.0,
                           rate=22050, drums=True)
-    return analyse(samples, "master", rate=22050)
+    return analysed(samples, "master", rate=22050)
 
 
 def test_follow_up_answers_quote_the_tracks_figures(defects: dict[str, AnalysisResult],
@@ -598,12 +583,12 @@ def test_a_long_or_hostile_thread_stays_bounded() -> None:
 
 @pytest.fixture(scope="module")
 def album_tracks() -> list[AnalysisResult]:
-    return [analyse(clean_mixdown(6.0, seed=seed)) for seed in (0, 1)]
+    return [analysed(clean_mixdown(6.0, seed=seed)) for seed in (0, 1)]
 
 
 def test_the_album_narrative_names_the_loud_track_and_the_amount(
         album_tracks: list[AnalysisResult]) -> None:
-    loud = analyse(at_loudness(clean_mixdown(6.0, seed=2), -14.0))
+    loud = analysed(at_loudness(clean_mixdown(6.0, seed=2), -14.0))
     cohesion = cohesion_summary([("Track 1", album_tracks[0]), ("Track 2", album_tracks[1]),
                                  ("Track 3", loud)])
     offset = (loud.loudness.integrated_lufs or 0.0) - (cohesion.loudness.median or 0.0)
@@ -621,7 +606,7 @@ def test_the_album_narrative_names_the_loud_track_and_the_amount(
 
 def test_the_album_narrative_names_the_tonal_outlier(album_tracks: list[AnalysisResult]
                                                       ) -> None:
-    boosted = analyse(at_loudness(equalised(clean_mixdown(6.0, seed=2), 50.0, 140.0, 5.0),
+    boosted = analysed(at_loudness(equalised(clean_mixdown(6.0, seed=2), 50.0, 140.0, 5.0),
                                   -18.0))
     cohesion = cohesion_summary([("Intro", album_tracks[0]), ("Bassy", boosted),
                                  ("Outro", album_tracks[1])])

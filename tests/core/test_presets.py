@@ -10,11 +10,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from tests.mixes import RATE, clean_mixdown, equalised, limited, shaped_noise, wide_low_end
+from tests.mixes import (
+    RATE,
+    analysed,
+    clean_mixdown,
+    equalised,
+    limited,
+    shaped_noise,
+    wide_low_end,
+)
 from tests.music import render_drums
 from zz_core import genres
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio
-from zz_core.decoding import Audio
+from zz_core.analysis import AnalysisResult
 from zz_core.errors import UnknownOptionError
 from zz_core.presets import (
     PresetChain,
@@ -30,10 +37,7 @@ SECONDS = 6.0
 
 def analyse(samples: np.ndarray, context: str = "mixdown", genre: str | None = "pop",
             subgenre: str | None = None) -> AnalysisResult:
-    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=RATE,
-                  source_format="test")
-    options = AnalysisOptions(context=context, genre=genre, subgenre=subgenre)  # type: ignore[arg-type]
-    return analyze_audio(audio, options, file_name="t.wav")
+    return analysed(samples, context, genre, subgenre, name="t.wav")
 
 
 def device(chain: PresetChain, kind: str) -> PresetDevice:

@@ -12,20 +12,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from tests.mixes import RATE, at_loudness, clean_mixdown, equalised
+from tests.mixes import RATE, analysed, at_loudness, clean_mixdown, equalised
 from zz_core import printcharts
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio, with_reference
-from zz_core.decoding import Audio
+from zz_core.analysis import AnalysisResult, with_reference
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 def analyse(samples: np.ndarray, context: str = "mastering",
             name: str = "track.wav") -> AnalysisResult:
-    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=RATE,
-                  source_format="test")
-    return analyze_audio(audio, AnalysisOptions(context=context, genre="pop"),  # type: ignore[arg-type]
-                         file_name=name)
+    return analysed(samples, context, name=name)
 
 
 @pytest.fixture(scope="module")

@@ -18,12 +18,11 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
-from tests.mixes import RATE, at_loudness, clean_mixdown, equalised, limited, shaped_noise
+from tests.mixes import RATE, analysed, at_loudness, clean_mixdown, equalised, limited, shaped_noise
 from tests.music import render_drums
 from zz_core import printcharts, report
 from zz_core.album import cohesion_summary
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio, with_reference
-from zz_core.decoding import Audio
+from zz_core.analysis import AnalysisResult, with_reference
 from zz_core.feedback import ChatTurn, Feedback, FeedbackItem
 from zz_core.presets import PresetChain, recommend_presets
 
@@ -34,10 +33,7 @@ CJK_NAME = "山田太郎"
 
 def analyse(samples: np.ndarray, context: str = "mastering", genre: str = "electronic",
             subgenre: str | None = "house", name: str = "track.wav") -> AnalysisResult:
-    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=RATE,
-                  source_format="WAV FLOAT")
-    options = AnalysisOptions(context=context, genre=genre, subgenre=subgenre)  # type: ignore[arg-type]
-    return analyze_audio(audio, options, file_name=name)
+    return analysed(samples, context, genre, subgenre, name=name, source_format="WAV FLOAT")
 
 
 def pdf_text(pdf: bytes) -> tuple[int, str]:

@@ -9,18 +9,14 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from tests.mixes import RATE, clean_mixdown, equalised, limited, shaped_noise
+from tests.mixes import RATE, analysed, clean_mixdown, equalised, limited, shaped_noise
 from ui import plots
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio, with_reference
-from zz_core.decoding import Audio
+from zz_core.analysis import AnalysisResult, with_reference
 
 
 def analyse(samples: np.ndarray, context: str = "mixdown", name: str | None = None
             ) -> AnalysisResult:
-    audio = Audio(samples=np.ascontiguousarray(samples, dtype=np.float32), sample_rate_hz=RATE,
-                  source_format="test")
-    options = AnalysisOptions(context=context, genre="pop")  # type: ignore[arg-type]
-    return analyze_audio(audio, options, file_name=name)
+    return analysed(samples, context, name=name)
 
 
 @pytest.fixture(scope="module")
