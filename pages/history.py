@@ -107,10 +107,9 @@ def manage_track(track_id: int | None, name: str, project_id: int | None) -> Non
 
 def compare_panel() -> None:
     st.header("Compare tracks")
-    choices = {
-        t.id: f"{p.name} / {t.original_name}"
-        for p in workspace.projects() for t in workspace.tracks(p.id)
-    }
+    tracks = [(p, t) for p in workspace.projects() for t in workspace.tracks(p.id)]
+    choices = {t.id: f"{p.name} / {t.original_name}" for p, t in tracks}
+    session_of = {t.id: t.project_id for _, t in tracks}
     picked = st.multiselect("Pick two or more tracks (any sessions)", list(choices),
                             format_func=choices.__getitem__, key="compare_tracks")
     if len(picked) < 2:
@@ -124,12 +123,9 @@ def compare_panel() -> None:
     for observation in summary.observations:
         st.text(f"• {observation}")
     st.subheader("Album narrative")
-    first_project = next(p.id for p in workspace.projects()
-                         for t in workspace.tracks(p.id) if t.id == picked[0])
-    assert first_project is not None
     profile = conversation.profile_picker("album_profile", "Narrative profile")
     narrative = conversation.album_section(workspace, results, summary, profile,
-                                           first_project, tuple(picked))
+                                           session_of[picked[0]], tuple(picked))
     reports.album_report_button(results, summary, narrative, "-".join(map(str, picked)))
 
 
