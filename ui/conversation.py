@@ -23,6 +23,7 @@ from zz_core.assistant import Assistant, as_feedback
 from zz_core.errors import ZzError
 from zz_core.feedback import (
     PROFILES,
+    ChatTurn,
     Feedback,
     FeedbackItem,
     PassageLike,
@@ -32,6 +33,7 @@ from zz_core.feedback import (
 )
 from zz_core.prompts import needs_summary
 from zz_core.providers import ENDPOINT_PRESETS, ProviderConfig, ProviderError, Reply
+from zz_core.storage import ChatMessage
 
 SEVERITY_BADGE = {"critical": ":red-badge[:material/error: Critical]",
                   "warning": ":orange-badge[:material/warning: Warning]",
@@ -245,7 +247,8 @@ def feedback_section(workspace: Workspace, result: AnalysisResult, *, track_id: 
         if reply is not None:
             workspace.save_reply(reply, kind="feedback", stage="feedback",
                                  project_id=project_id, track_id=track_id)
-            feedbacks = [m for m in workspace.thread(track_id) if m.kind == "feedback"]
+            messages = workspace.thread(track_id)
+            feedbacks = [m for m in messages if m.kind == "feedback"]
     if feedbacks:
         latest = feedbacks[-1]
         st.caption(provider_caption(latest.provider, latest.model))
@@ -255,16 +258,19 @@ def feedback_section(workspace: Workspace, result: AnalysisResult, *, track_id: 
         _queue(Job("feedback", scope))
         st.rerun()
     error_panel(scope, ("feedback",))
-    follow_up_section(workspace, result, scope=scope, track_id=track_id,
+    follow_up_section(workspace, result, messages, scope=scope, track_id=track_id,
                       project_id=project_id, profile=profile, name=name, job=job,
                       passages=passages)
 
 
-def follow_up_section(workspace: Workspace, result: AnalysisResult, *, scope: str,
-                      track_id: int, project_id: int, profile: Profile, name: str,
-                      job: Job | None, passages: PassageFinder | None) -> None:
+def follow_up_section(workspace: Workspace, result: AnalysisResult,
+                      messages: list[ChatMessage], *, scope: str, track_id: int,
+                      project_id: int, profile: Profile, name: str, job: Job | None,
+                      passages: PassageFinder | None) -> None:
+    """The follow-up thread of a track (``messages``: its stored conversation) and the
+    chat input."""
     st.subheader("Follow-up questions")
-    thread = [m for m in workspace.thread(track_id) if m.kind in ("follow_up", "summary")]
+    thread = [m for m in messages if m.kind in ("follow_up", "summary")]
     for message in thread:
         if message.kind == "summary":
             with st.expander("Summary of the conversation so far", icon=":material/notes:"):
@@ -280,9 +286,10 @@ def follow_up_section(workspace: Workspace, result: AnalysisResult, *, scope: st
             st.markdown(plain(question))
         _answer(workspace, result, Job("follow_up", scope, question,
                                        offline=bool(job and job.offline)),
-                track_id, project_id, profile, name, passages)
+                as_turns(messages), as_turns(thread), track_id, project_id, profile, name,
+                passages)
     elif job is not None and job.stage == "summary":
-        _summarise(workspace, job, track_id, project_id)
+        _summarise(workspace, job, as_turns(thread), track_id, project_id)
     if thread and st.button("Summarise the thread", key=f"summarise_{scope}",
                             icon=":material/summarize:"):
         _queue(Job("summary", scope))
@@ -305,11 +312,13 @@ def _suggestions(result: AnalysisResult, profile: Profile, scope: str) -> str | 
     return picked
 
 
-def _answer(workspace: Workspace, result: AnalysisResult, job: Job, track_id: int,
-            project_id: int, profile: Profile, name: str,
-            passages: PassageFinder | None) -> None:
+def _answer(workspace: Workspace, result: AnalysisResult, job: Job, turns: list[ChatTurn],
+            follow_ups: list[ChatTurn], track_id: int, project_id: int, profile: Profile,
+            name: str, passages: PassageFinder | None) -> None:
+    """Answer a question about the track (``turns``: its whole conversation, feedback
+    included; ``follow_ups``: the questions, answers and summaries alone), keep both, and
+    summarise once four questions have gathered since the last summary."""
     question = job.question or ""
-    turns = as_turns(workspace.thread(track_id))
     found = passages(question) if passages else []
     reply = _stream(job, lambda a: a.follow_up(result, profile, turns, question, name=name,
                                                 passages=found))
@@ -318,14 +327,17 @@ def _answer(workspace: Workspace, result: AnalysisResult, job: Job, track_id: in
         return
     workspace.save_reply(reply, kind="follow_up", stage="follow_up", project_id=project_id,
                          track_id=track_id, question=question)
-    if needs_summary(as_turns(workspace.thread(track_id))):
-        _summarise(workspace, Job("summary", job.scope, offline=job.offline), track_id,
-                   project_id)
+    follow_ups = [*follow_ups, ChatTurn(role="user", content=question),
+                  ChatTurn(role="assistant", content=reply.text.strip())]
+    if needs_summary(follow_ups):
+        _summarise(workspace, Job("summary", job.scope, offline=job.offline), follow_ups,
+                   track_id, project_id)
     st.rerun()
 
 
-def _summarise(workspace: Workspace, job: Job, track_id: int, project_id: int) -> None:
-    turns = as_turns([m for m in workspace.thread(track_id) if m.kind != "feedback"])
+def _summarise(workspace: Workspace, job: Job, turns: list[ChatTurn], track_id: int,
+               project_id: int) -> None:
+    """Summarise the follow-up ``turns`` (earlier summaries included) and keep it."""
     reply = _stream(job, lambda a: a.summary(turns))
     if reply is not None:
         workspace.save_reply(reply, kind="summary", stage="summary", project_id=project_id,
