@@ -6,7 +6,7 @@ Loads the bundled all-MiniLM-L6-v2 once (reported), then times:
     times (best reported, with the CPU time: this machine is shared and wall times vary);
   - reopening it from disk (manifest checked, nothing embedded);
   - re-indexing after one document changed (only that document embedded);
-  - when ``zz_core.appdocs`` exists, the build with its generated reference pages too;
+  - when ``zz_core.advise.appdocs`` exists, the build with its generated reference pages too;
   - warm query latency, ``KnowledgeIndex.search`` (query embedding + hybrid search), over
     ~100 queries after a short warm-up: median and 95th percentile;
 and prints each figure against its target (build < 30 s, warm query < 50 ms).
@@ -29,13 +29,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from zz_core.knowledge import (  # noqa: E402
+from zz_core.knowledge.documents import (  # noqa: E402
     DEFAULT_KNOWLEDGE_DIR,
     Document,
     load_documents,
     make_document,
 )
-from zz_core.retrieval import KnowledgeIndex, load_embedder  # noqa: E402
+from zz_core.knowledge.retrieval import KnowledgeIndex, load_embedder  # noqa: E402
 
 QUESTIONS = ROOT / "tests" / "core" / "data" / "retrieval_questions.yaml"
 BUILD_TARGET_S = 30.0
@@ -67,9 +67,9 @@ def timed(action: Callable[[], object]) -> float:
 def app_reference_build(documents: list[Document], index_dir: Path
                         ) -> tuple[float | None, int]:
     """Build time of knowledge/ plus the generated app reference pages (as the app indexes
-    them), when ``zz_core.appdocs`` is present."""
+    them), when ``zz_core.advise.appdocs`` is present."""
     try:
-        from zz_core.appdocs import generated_documents
+        from zz_core.advise.appdocs import generated_documents
     except ImportError:
         return None, 0
     extra = generated_documents()

@@ -1,7 +1,7 @@
-"""Alembic environment: ``target_metadata`` is ``SQLModel.metadata`` from zz_core.storage.
+"""Alembic environment: ``target_metadata`` is ``SQLModel.metadata`` from zz_core.store.storage.
 
 The connection comes from ``config.attributes["connection"]`` when the app runs the
-migrations itself (``zz_core.storage.upgrade_schema``); otherwise from ``sqlalchemy.url``
+migrations itself (``zz_core.store.storage.upgrade_schema``); otherwise from ``sqlalchemy.url``
 in alembic.ini, else ``DATABASE_URL``, else the SQLite file in ``ZZ_DATA_DIR``. SQLite gets
 batch mode (``render_as_batch``), which ALTER TABLE on SQLite needs.
 """
@@ -14,7 +14,7 @@ from alembic import context
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import SQLModel
 
-from zz_core import storage
+from zz_core.store import storage
 
 config = context.config
 target_metadata = SQLModel.metadata

@@ -13,9 +13,9 @@ import streamlit as st
 from ui import conversation, reports, resources, views
 from ui.auth import require_user
 from ui.store import Workspace
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_file, with_reference
 from zz_core.errors import ZzError
-from zz_core.genres import CONTEXTS, context_rules, list_genres
+from zz_core.judge.genres import CONTEXTS, context_rules, list_genres
+from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult, analyze_file, with_reference
 
 OTHER_SUBGENRE = "Other (type it)"
 GENERIC_GENRE = "Generic (no genre)"

@@ -8,9 +8,9 @@ import streamlit as st
 from ui import conversation, resources
 from ui.auth import require_user
 from ui.store import Workspace
-from zz_core import answers
+from zz_core.advise import answers
+from zz_core.advise.providers import ProviderError
 from zz_core.errors import ZzError
-from zz_core.providers import ProviderError
 
 user = require_user()
 workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)

@@ -8,8 +8,8 @@ import streamlit as st
 from ui import conversation, plots, reports, resources, views
 from ui.auth import require_user
 from ui.store import Workspace
-from zz_core.album import cohesion_summary
 from zz_core.errors import ZzError
+from zz_core.judge.album import cohesion_summary
 
 user = require_user()
 workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)

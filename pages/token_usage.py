@@ -9,9 +9,9 @@ import streamlit as st
 from ui import resources, settings, usage
 from ui.auth import require_user
 from ui.store import Workspace
-from zz_core import tokens
+from zz_core.advise import tokens
+from zz_core.advise.providers import DEFAULT_OPENAI_MODEL
 from zz_core.errors import ZzError
-from zz_core.providers import DEFAULT_OPENAI_MODEL
 
 CONFIRM_KEY = "usage_confirm_reset"
 

@@ -30,8 +30,8 @@ from sqlalchemy.engine import Engine, make_url
 from tests.llm_server import LLMServer
 
 if TYPE_CHECKING:
-    from zz_core.analysis import AnalysisResult
-    from zz_core.retrieval import KnowledgeIndex
+    from zz_core.judge.pipeline import AnalysisResult
+    from zz_core.knowledge.retrieval import KnowledgeIndex
 
 PG_TEST_USER = "zztest"
 PG_START_TIMEOUT_S = 60
@@ -69,7 +69,7 @@ def llm_server(_running_llm_server: LLMServer) -> LLMServer:
 def knowledge_index(shared_index_dir: Path) -> KnowledgeIndex:
     """The app's knowledge-base index (knowledge/ plus the generated reference pages), in
     the run's shared index folder: the app, CLI and retrieval tests build it once."""
-    from zz_core.answers import open_knowledge_base
+    from zz_core.advise.answers import open_knowledge_base
 
     return open_knowledge_base(shared_index_dir / "knowledge")
 
@@ -78,8 +78,8 @@ def knowledge_index(shared_index_dir: Path) -> KnowledgeIndex:
 def analysis_result() -> AnalysisResult:
     """One real analysis of a 2 s stereo sine (electronic/techno, mixdown)."""
     from tests.signals import sine
-    from zz_core.analysis import AnalysisOptions, analyze_audio
-    from zz_core.decoding import Audio
+    from zz_core.judge.pipeline import AnalysisOptions, analyze_audio
+    from zz_core.measure.decoding import Audio
 
     options = AnalysisOptions(context="mixdown", genre="electronic", subgenre="techno")
     audio = Audio(sine(-12.0, 2.0, freq_hz=440.0), 48000, "WAV PCM_16")
@@ -97,7 +97,7 @@ def tmp_data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def sqlite_engine(tmp_data_dir: Path) -> Iterator[Engine]:
     """An engine on a real SQLite file in ``tmp_data_dir``, schema migrated to head."""
-    from zz_core import storage
+    from zz_core.store import storage
 
     engine = storage.create_db_engine(f"sqlite:///{tmp_data_dir / storage.DB_FILE_NAME}")
     storage.upgrade_schema(engine)
@@ -230,7 +230,7 @@ def database_url(request: pytest.FixtureRequest, tmp_data_dir: Path) -> str:
 @pytest.fixture
 def db_engine(database_url: str) -> Iterator[Engine]:
     """An engine on ``database_url`` (each backend), schema migrated to head."""
-    from zz_core import storage
+    from zz_core.store import storage
 
     engine = storage.create_db_engine(database_url)
     storage.upgrade_schema(engine)

@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 from scipy import signal
 
-from zz_core import genres
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio
-from zz_core.decoding import Audio
-from zz_core.loudness import measure_loudness
-from zz_core.peaks import true_peak_dbtp
+from zz_core.judge import genres
+from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult, analyze_audio
+from zz_core.measure.decoding import Audio
+from zz_core.measure.loudness import measure_loudness
+from zz_core.measure.peaks import true_peak_dbtp
 
 RATE = 48000
 

@@ -16,12 +16,9 @@ import streamlit as st
 
 from ui import resources, settings
 from ui.store import Workspace, as_turns
-from zz_core import answers, offline
-from zz_core.album import CohesionSummary
-from zz_core.analysis import AnalysisResult
-from zz_core.assistant import Assistant, as_feedback
-from zz_core.errors import ZzError
-from zz_core.feedback import (
+from zz_core.advise import answers, offline
+from zz_core.advise.assistant import Assistant, as_feedback
+from zz_core.advise.feedback import (
     PROFILES,
     ChatTurn,
     Feedback,
@@ -31,9 +28,12 @@ from zz_core.feedback import (
     Stage,
     parse_items,
 )
-from zz_core.prompts import needs_summary
-from zz_core.providers import ENDPOINT_PRESETS, ProviderConfig, ProviderError, Reply
-from zz_core.storage import ChatMessage
+from zz_core.advise.prompts import needs_summary
+from zz_core.advise.providers import ENDPOINT_PRESETS, ProviderConfig, ProviderError, Reply
+from zz_core.errors import ZzError
+from zz_core.judge.album import CohesionSummary
+from zz_core.judge.pipeline import AnalysisResult
+from zz_core.store.storage import ChatMessage
 
 SEVERITY_BADGE = {"critical": ":red-badge[:material/error: Critical]",
                   "warning": ":orange-badge[:material/warning: Warning]",

@@ -17,11 +17,10 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from zz_core import genres
-from zz_core.analysis import AnalysisResult, judging_rules
-from zz_core.comparison import METRICS, Comparison, metric_value
-from zz_core.issues import Issue, format_time
-from zz_core.judging import (
+from zz_core.judge import genres
+from zz_core.judge.comparison import METRICS, Comparison, metric_value
+from zz_core.judge.issues import Issue, format_time
+from zz_core.judge.judging import (
     CORRELATION_BAD,
     CORRELATION_WARN,
     KEY_CONFIDENT,
@@ -34,8 +33,9 @@ from zz_core.judging import (
     tempo_status,
     true_peak_status,
 )
-from zz_core.series import TimeSeries
-from zz_core.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
+from zz_core.judge.pipeline import AnalysisResult, judging_rules
+from zz_core.measure.series import TimeSeries
+from zz_core.measure.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
 
 Levels = Sequence[float] | np.ndarray
 

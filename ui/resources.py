@@ -12,8 +12,10 @@ import streamlit as st
 from sqlalchemy.engine import Engine
 
 from ui.settings import Settings, load_settings
-from zz_core import answers, retention, retrieval, storage
-from zz_core.userdocs import UserLibrary
+from zz_core.advise import answers
+from zz_core.knowledge import retrieval
+from zz_core.knowledge.userdocs import UserLibrary
+from zz_core.store import retention, storage
 
 ANALYSIS_WORKERS = 2
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import streamlit as st
 
-from zz_core.providers import ProviderConfig, config_from_env
+from zz_core.advise.providers import ProviderConfig, config_from_env
 
 COOKIE_KEY_FILE = ".cookie_key"
 
@@ -80,7 +80,7 @@ LLM_SECRET_TO_ENV = {"provider": "ZZ_LLM_PROVIDER", "api_key": "ZZ_LLM_API_KEY",
 
 def llm_config() -> ProviderConfig:
     """The configured language model: ``[llm]`` in st.secrets, else the environment
-    (see ``zz_core.providers.config_from_env``); offline when nothing is set."""
+    (see ``zz_core.advise.providers.config_from_env``); offline when nothing is set."""
     env = dict(os.environ)
     for key, name in LLM_SECRET_TO_ENV.items():
         found = _secret("llm", key)

@@ -1,5 +1,5 @@
 """The pages' data layer: the signed-in user's view of the database and the upload
-folder. Every method is scoped to that user (``zz_core.storage`` enforces it); pages hold
+folder. Every method is scoped to that user (``zz_core.store.storage`` enforces it); pages hold
 no SQL and no file paths of their own."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ui.auth import AuthUser
-from zz_core import storage
-from zz_core.analysis import AnalysisOptions, AnalysisResult
-from zz_core.feedback import ChatTurn, Stage
-from zz_core.levelmatch import matched_gains_db, write_with_gain
-from zz_core.providers import Reply
+from zz_core.advise.feedback import ChatTurn, Stage
+from zz_core.advise.providers import Reply
+from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult
+from zz_core.measure.levelmatch import matched_gains_db, write_with_gain
+from zz_core.store import storage
 
 
 class UserDirectory:

@@ -4,7 +4,7 @@ CSV export.
 Pure functions (pandas and plotly; nothing here imports streamlit): ``usage_frame`` turns
 the user's ``TokenUsage`` rows into one table, and everything else reads that table. The
 few functions that touch the database take the page's ``Workspace`` and go through
-``zz_core.storage``, which scopes every query to its user.
+``zz_core.store.storage``, which scopes every query to its user.
 
 Current rows are shown by default; "Reset counters" archives them (never deletes) and
 ``load_usage(..., include_archived=True)`` brings the history back.
@@ -22,9 +22,10 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.plots import HEIGHT, MARGIN, OVERLAY_COLOURS, TEMPLATE
-from zz_core import storage, tokens
-from zz_core.feedback import STAGES
-from zz_core.tokens import PriceTable
+from zz_core.advise import tokens
+from zz_core.advise.feedback import STAGES
+from zz_core.advise.tokens import PriceTable
+from zz_core.store import storage
 
 if TYPE_CHECKING:
     from ui.store import Workspace

@@ -9,9 +9,9 @@ from pathlib import Path
 import streamlit as st
 
 from ui import plots
-from zz_core.analysis import AnalysisResult, judging_rules
-from zz_core.issues import format_time
-from zz_core.levelmatch import matched_gains_db
+from zz_core.judge.issues import format_time
+from zz_core.judge.pipeline import AnalysisResult, judging_rules
+from zz_core.measure.levelmatch import matched_gains_db
 
 STATUS_COLOUR = {"good": "green", "warn": "orange", "bad": "red", "unknown": "gray"}
 SEVERITY_LABEL = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}

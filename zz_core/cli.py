@@ -18,10 +18,10 @@ from typing import TYPE_CHECKING, TextIO, TypeVar, Union
 from zz_core.errors import ZzError
 
 if TYPE_CHECKING:
-    from zz_core.analysis import AnalysisOptions, AnalysisResult
-    from zz_core.decoding import Audio
-    from zz_core.providers import ProviderConfig
-    from zz_core.retrieval import KnowledgeIndex
+    from zz_core.advise.providers import ProviderConfig
+    from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult
+    from zz_core.knowledge.retrieval import KnowledgeIndex
+    from zz_core.measure.decoding import Audio
 
 T = TypeVar("T")
 
@@ -127,15 +127,15 @@ def run_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _analysis_options(args: argparse.Namespace) -> AnalysisOptions:
     """The track options, the genre checked first (``ZzError`` naming the valid ones)."""
-    from zz_core import genres  # imported late so that --help answers at once
-    from zz_core.analysis import AnalysisOptions
+    from zz_core.judge import genres  # imported late so that --help answers at once
+    from zz_core.judge.pipeline import AnalysisOptions
 
     genres.resolve_targets(args.genre, args.subgenre)
     return AnalysisOptions(context=args.context, genre=args.genre, subgenre=args.subgenre)
 
 
 def _options_and_config(args: argparse.Namespace) -> tuple[AnalysisOptions, ProviderConfig]:
-    from zz_core import providers
+    from zz_core.advise import providers
 
     return _analysis_options(args), _provider_config(args, providers.config_from_env())
 
@@ -145,7 +145,7 @@ def _analysed(paths: Sequence[str], reference_path: str | None, options: Analysi
     """Each file's analysis in order, compared with the reference when there is one; None
     for a file that failed (reported on ``err``), and a single None when the reference
     itself failed."""
-    from zz_core.analysis import with_reference
+    from zz_core.judge.pipeline import with_reference
 
     reference = None
     if reference_path:
@@ -171,8 +171,8 @@ def _analyse_with_reference(paths: Sequence[str], reference_path: str | None,
 
 
 def run_feedback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from zz_core.assistant import Assistant, as_feedback
-    from zz_core.console import format_feedback
+    from zz_core.advise.assistant import Assistant, as_feedback
+    from zz_core.output.console import format_feedback
 
     try:
         options, config = _options_and_config(args)
@@ -192,8 +192,8 @@ def run_feedback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from zz_core import answers, providers
-    from zz_core.console import format_answer
+    from zz_core.advise import answers, providers
+    from zz_core.output.console import format_answer
 
     try:
         config = _provider_config(args, providers.config_from_env())
@@ -208,7 +208,8 @@ def run_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _knowledge_index() -> KnowledgeIndex:
     """The shared knowledge base, indexed under ``ZZ_INDEX_DIR`` (default: the data
     directory's ``index``, the app's too); built on first use."""
-    from zz_core import answers, storage
+    from zz_core.advise import answers
+    from zz_core.store import storage
 
     index_dir = Path(os.environ.get("ZZ_INDEX_DIR") or storage.data_dir_from_env() / "index")
     return answers.open_knowledge_base(index_dir / "knowledge")
@@ -237,9 +238,9 @@ def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _track_report(result: AnalysisResult, args: argparse.Namespace,
                   config: ProviderConfig) -> bytes:
-    from zz_core.assistant import Assistant, as_feedback
-    from zz_core.presets import recommend_presets
-    from zz_core.report import build_track_report
+    from zz_core.advise.assistant import Assistant, as_feedback
+    from zz_core.advise.presets import recommend_presets
+    from zz_core.output.report import build_track_report
 
     feedback = as_feedback(Assistant(config).feedback(result, args.profile))
     return build_track_report(result, track_name=result.file_name or "track",
@@ -250,9 +251,9 @@ def _track_report(result: AnalysisResult, args: argparse.Namespace,
 
 def _album_report(results: list[AnalysisResult], args: argparse.Namespace,
                   config: ProviderConfig) -> bytes:
-    from zz_core.album import cohesion_summary
-    from zz_core.assistant import Assistant, as_feedback
-    from zz_core.report import build_album_report
+    from zz_core.advise.assistant import Assistant, as_feedback
+    from zz_core.judge.album import cohesion_summary
+    from zz_core.output.report import build_album_report
 
     named = [(result.file_name or f"track {i + 1}", result) for i, result in enumerate(results)]
     cohesion = cohesion_summary(named)
@@ -262,7 +263,7 @@ def _album_report(results: list[AnalysisResult], args: argparse.Namespace,
 
 
 def _provider_config(args: argparse.Namespace, config: ProviderConfig) -> ProviderConfig:
-    from zz_core.providers import DEFAULT_OPENAI_MODEL, OFFLINE_MODEL
+    from zz_core.advise.providers import DEFAULT_OPENAI_MODEL, OFFLINE_MODEL
 
     provider = args.provider or config.provider
     model = args.model or (config.model if provider == config.provider else None)
@@ -275,7 +276,7 @@ Decoded = Union["Audio", ZzError, MemoryError]
 
 def _decode(path: str) -> Decoded:
     """The decoded audio, or the error that stopped it (reported in file order later)."""
-    from zz_core.decoding import load_audio
+    from zz_core.measure.decoding import load_audio
 
     try:
         return load_audio(path)
@@ -300,7 +301,7 @@ def _decoded_ahead(paths: Sequence[str]) -> Iterator[tuple[str, Decoded]]:
 
 def _analyse_one(path: str, decoded: Decoded, options: AnalysisOptions,
                  err: TextIO) -> AnalysisResult | None:
-    from zz_core.analysis import analyze_audio
+    from zz_core.judge.pipeline import analyze_audio
 
     try:
         if isinstance(decoded, BaseException):
@@ -314,7 +315,7 @@ def _analyse_one(path: str, decoded: Decoded, options: AnalysisOptions,
 
 
 def _emit(result: AnalysisResult, as_json: bool, out: TextIO) -> None:
-    from zz_core.console import format_report
+    from zz_core.output.console import format_report
 
     out.write((result.model_dump_json() if as_json else format_report(result)) + "\n")
     out.flush()

@@ -11,7 +11,13 @@ from pydantic import ValidationError
 
 from zz_core.errors import ZzError
 
-DATA_DIR = Path(__file__).resolve().parent / "data"
+PACKAGE_DIR = Path(__file__).resolve().parent
+DATA_DIR = PACKAGE_DIR / "data"
+"""The YAML data files a producer may edit (genres, platforms, advice, presets, prices)."""
+PROJECT_DIR = PACKAGE_DIR.parent
+MIGRATIONS_DIR = PROJECT_DIR / "migrations"
+KNOWLEDGE_DIR = PROJECT_DIR / "knowledge"
+"""The bundled knowledge base (Markdown) of the Docs Assistant."""
 
 
 def read_yaml(source: Path, error: type[ZzError]) -> Any:

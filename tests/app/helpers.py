@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.signals import RATE, sine
 from ui.auth import hash_password
-from zz_core import storage
+from zz_core.store import storage
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")

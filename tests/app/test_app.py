@@ -21,7 +21,7 @@ from tests.app.helpers import (
     visible_text,
     wav,
 )
-from zz_core import storage
+from zz_core.store import storage
 
 
 def test_first_run_offers_registration(data_dir: Path) -> None:
@@ -190,7 +190,7 @@ def test_same_audio_again_reuses_the_analysis_and_keeps_both_tracks(data_dir: Pa
 
 
 def test_expired_audio_keeps_its_analysis_and_says_so(data_dir: Path) -> None:
-    from zz_core.retention import apply_retention
+    from zz_core.store.retention import apply_retention
 
     make_user(data_dir, "ada")
     analyse(login("ada"), wav(-20.0), "old.wav")

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import engine_for, login, make_user
 from tests.llm_server import API_KEY, LLMServer
-from zz_core import storage
+from zz_core.store import storage
 
 PAGE = "pages/docs_assistant.py"
 OWN_DOCUMENT = (b"# Zorblax bus compressor\n\n## Zorblax settings\n\nThe Zorblax is our "

@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import analyse, engine_for, login, make_user, wav
 from tests.llm_server import API_KEY, LLMServer
-from zz_core import storage
+from zz_core.store import storage
 
 MODEL_REPLY = ("INSIGHT [too_quiet, warning]: The mix sits at -20 LUFS.\n"
                "SUGGESTION: Leave it for mastering; keep peaks near -6 dBFS.\n\n"

@@ -1,5 +1,5 @@
 """The Token Usage page through Streamlit's AppTest: real SQLite file, rows recorded
-through zz_core.storage for the signed-in user and another one; the totals shown, the
+through zz_core.store.storage for the signed-in user and another one; the totals shown, the
 other user's usage absent, reset (archive) with its confirmation, archived history."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 from streamlit.testing.v1.element_tree import Button
 
 from tests.app.helpers import engine_for, login, make_user
-from zz_core import storage, tokens
+from zz_core.advise import tokens
+from zz_core.store import storage
 
 PAGE = "pages/token_usage.py"
 

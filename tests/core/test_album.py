@@ -7,14 +7,14 @@ import pytest
 
 from tests.mixes import RATE, analysed, at_loudness, clean_mixdown, equalised
 from tests.music import render_song
-from zz_core.album import (
+from zz_core.judge.album import (
     LOUDNESS_OUTLIER_LU,
     CohesionSummary,
     camelot_compatible,
     cohesion_summary,
     region_label,
 )
-from zz_core.analysis import AnalysisResult
+from zz_core.judge.pipeline import AnalysisResult
 
 SONG_RATE = 22050
 

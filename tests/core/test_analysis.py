@@ -9,8 +9,8 @@ import pytest
 from tests.mixes import RATE, clean_mixdown
 from tests.music import render_drums
 from tests.signals import sine
-from zz_core.analysis import AnalysisOptions, AnalysisResult, analyze_audio, waveform_envelope
-from zz_core.decoding import Audio
+from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult, analyze_audio, waveform_envelope
+from zz_core.measure.decoding import Audio
 
 
 def _audio(samples: np.ndarray, rate: int = RATE) -> Audio:

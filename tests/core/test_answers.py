@@ -8,9 +8,9 @@ import pytest
 
 from tests.core.test_retrieval_eval import load_questions
 from tests.llm_server import API_KEY, LLMServer
-from zz_core import answers
-from zz_core.providers import ProviderConfig
-from zz_core.retrieval import KnowledgeIndex
+from zz_core.advise import answers
+from zz_core.advise.providers import ProviderConfig
+from zz_core.knowledge.retrieval import KnowledgeIndex
 
 OFF_TOPIC = [
     "how long should I proof sourdough bread", "who won the football world cup in 2010",

@@ -3,8 +3,9 @@ app judges with, so they cannot drift."""
 
 from __future__ import annotations
 
-from zz_core import appdocs, genres, platforms, tokens
-from zz_core.issues import ISSUE_CODES
+from zz_core.advise import appdocs, tokens
+from zz_core.judge import genres, platforms
+from zz_core.judge.issues import ISSUE_CODES
 
 
 def _pages() -> dict[str, str]:

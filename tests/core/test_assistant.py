@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 
 from tests.llm_server import API_KEY, LLMServer
-from zz_core.album import cohesion_summary
-from zz_core.analysis import AnalysisResult
-from zz_core.assistant import Assistant, as_feedback
-from zz_core.feedback import ChatTurn
-from zz_core.providers import ProviderConfig
+from zz_core.advise.assistant import Assistant, as_feedback
+from zz_core.advise.feedback import ChatTurn
+from zz_core.advise.providers import ProviderConfig
+from zz_core.judge.album import cohesion_summary
+from zz_core.judge.pipeline import AnalysisResult
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from tests.mixes import analysed, clean_mixdown, equalised, wide_low_end
-from zz_core.analysis import AnalysisResult, with_reference
-from zz_core.comparison import compare, metric_value
+from zz_core.judge.comparison import compare, metric_value
+from zz_core.judge.pipeline import AnalysisResult, with_reference
 
 
 def analyse(samples: np.ndarray, name: str) -> AnalysisResult:

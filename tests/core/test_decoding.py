@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from zz_core.decoding import (
+from zz_core.errors import AudioDecodeError, ZzError
+from zz_core.measure.decoding import (
     MAX_CHANNELS,
     MAX_DURATION_S,
     MIN_DURATION_S,
@@ -23,7 +24,6 @@ from zz_core.decoding import (
     ffmpeg_available,
     load_audio,
 )
-from zz_core.errors import AudioDecodeError, ZzError
 
 Loader = Callable[[Path], Audio]
 

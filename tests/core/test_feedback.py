@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zz_core.feedback import FeedbackItem, format_items, parse_items
+from zz_core.advise.feedback import FeedbackItem, format_items, parse_items
 
 
 def test_plain_pairs_parse_in_order() -> None:

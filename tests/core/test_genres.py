@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from zz_core.errors import UnknownOptionError
-from zz_core.genres import (
+from zz_core.judge.genres import (
     CONTEXTS,
     DEFAULT_GENRES_PATH,
     OCTAVE_CENTRES_HZ,

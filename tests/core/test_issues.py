@@ -21,8 +21,8 @@ from tests.mixes import (
     wide_low_end,
     with_gap,
 )
-from zz_core.analysis import AnalysisResult
-from zz_core.issues import ISSUE_CODES, format_time, time_spans
+from zz_core.judge.issues import ISSUE_CODES, format_time, time_spans
+from zz_core.judge.pipeline import AnalysisResult
 
 
 def codes(result: AnalysisResult) -> set[str]:

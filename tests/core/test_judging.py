@@ -6,9 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.mixes import analysed, limited, shaped_noise
-from zz_core.analysis import AnalysisResult
-from zz_core.genres import Range
-from zz_core.judging import (
+from zz_core.judge.genres import Range
+from zz_core.judge.judging import (
     Bounds,
     correlation_status,
     loudness_status,
@@ -17,6 +16,7 @@ from zz_core.judging import (
     tempo_in_range,
     true_peak_status,
 )
+from zz_core.judge.pipeline import AnalysisResult
 
 
 @pytest.mark.parametrize(("value", "target", "warn_within", "expected"), [

@@ -13,7 +13,7 @@ import pytest
 from fpdf import FPDF
 
 from zz_core.errors import ZzError
-from zz_core.knowledge import (
+from zz_core.knowledge.documents import (
     MAX_UPLOAD_BYTES,
     MAX_UPLOAD_CHARS,
     DocumentTooLargeError,

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from tests.signals import RATE, pink_noise, write_wav
-from zz_core.decoding import load_audio
-from zz_core.levelmatch import matched_gains_db, write_with_gain
-from zz_core.loudness import measure_loudness
+from zz_core.measure.decoding import load_audio
+from zz_core.measure.levelmatch import matched_gains_db, write_with_gain
+from zz_core.measure.loudness import measure_loudness
 
 
 def test_only_the_louder_track_is_turned_down() -> None:

@@ -8,8 +8,8 @@ import pytest
 from scipy import signal
 
 from tests.signals import RATE, db_to_amplitude, pink_noise, sine, sine_sequence
-from zz_core import loudness
-from zz_core.loudness import k_weighting_sos, measure_loudness
+from zz_core.measure import loudness
+from zz_core.measure.loudness import k_weighting_sos, measure_loudness
 
 TOLERANCE_LU = 0.05  # the standard allows 0.1; we hold ourselves to half
 

@@ -27,13 +27,9 @@ from tests.mixes import (
 )
 from tests.mixes import wide_low_end as widen_low_end
 from tests.music import render_song
-from zz_core import offline
-from zz_core.album import CohesionSummary, KeyTransition, cohesion_summary
-from zz_core.analysis import AnalysisResult, with_reference
-from zz_core.feedback import PROFILES, ChatTurn, FeedbackItem, format_items, parse_items
-from zz_core.genres import CONTEXTS, OCTAVE_CENTRES_HZ, Severity
-from zz_core.issues import _TONAL_RULES, ISSUE_CODES, SEVERITY_ORDER, Issue, format_time
-from zz_core.offline import (
+from zz_core.advise import offline
+from zz_core.advise.feedback import PROFILES, ChatTurn, FeedbackItem, format_items, parse_items
+from zz_core.advise.offline import (
     SUMMARY_MAX_CHARS,
     AdviceDataError,
     load_advice,
@@ -44,6 +40,10 @@ from zz_core.offline import (
     question_topics,
     suggested_questions,
 )
+from zz_core.judge.album import CohesionSummary, KeyTransition, cohesion_summary
+from zz_core.judge.genres import CONTEXTS, OCTAVE_CENTRES_HZ, Severity
+from zz_core.judge.issues import _TONAL_RULES, ISSUE_CODES, SEVERITY_ORDER, Issue, format_time
+from zz_core.judge.pipeline import AnalysisResult, with_reference
 
 SECONDS = 8.0
 JARGON = ("dBTP", "M/S", "mid/side", "multiband", "PLR", "PSR", "crest", "oversampl", "LRA",

@@ -9,10 +9,10 @@ import pyebur128
 import pytest
 
 from tests.signals import RATE, db_to_amplitude, pink_noise, sine, with_fades
-from zz_core import truepeak
-from zz_core.loudness import SHORT_TERM_SEGMENTS, measure_loudness, segment_length
-from zz_core.peaks import dr_value, measure_dynamics, measure_peaks, true_peak_dbtp
-from zz_core.truepeak import coarse_factor, grid_bound, interpolation_filter
+from zz_core.measure import truepeak
+from zz_core.measure.loudness import SHORT_TERM_SEGMENTS, measure_loudness, segment_length
+from zz_core.measure.peaks import dr_value, measure_dynamics, measure_peaks, true_peak_dbtp
+from zz_core.measure.truepeak import coarse_factor, grid_bound, interpolation_filter
 
 
 def _tp_case(divisor: int, amplitude: float, phase_deg: float) -> np.ndarray:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from zz_core.platforms import (
+from zz_core.judge.platforms import (
     DEFAULT_PLATFORMS_PATH,
     Platform,
     PlatformDataError,

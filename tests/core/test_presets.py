@@ -20,10 +20,7 @@ from tests.mixes import (
     wide_low_end,
 )
 from tests.music import render_drums
-from zz_core import genres
-from zz_core.analysis import AnalysisResult
-from zz_core.errors import UnknownOptionError
-from zz_core.presets import (
+from zz_core.advise.presets import (
     PresetChain,
     PresetDataError,
     PresetDevice,
@@ -31,6 +28,9 @@ from zz_core.presets import (
     load_preset_table,
     recommend_presets,
 )
+from zz_core.errors import UnknownOptionError
+from zz_core.judge import genres
+from zz_core.judge.pipeline import AnalysisResult
 
 SECONDS = 6.0
 

@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from tests.mixes import RATE, analysed, at_loudness, clean_mixdown, equalised
-from zz_core import printcharts
-from zz_core.analysis import AnalysisResult, with_reference
+from zz_core.judge.pipeline import AnalysisResult, with_reference
+from zz_core.output import printcharts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from zz_core import prompts, tokens
-from zz_core.analysis import AnalysisResult
-from zz_core.feedback import PROFILES, ChatTurn
+from zz_core.advise import prompts, tokens
+from zz_core.advise.feedback import PROFILES, ChatTurn
+from zz_core.judge.pipeline import AnalysisResult
 
 DATA = Path(__file__).resolve().parent / "data"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from tests.llm_server import API_KEY, LLMServer
-from zz_core import tokens
-from zz_core.providers import (
+from zz_core.advise import tokens
+from zz_core.advise.providers import (
     ProviderConfig,
     ProviderError,
     chat,

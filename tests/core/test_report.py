@@ -20,11 +20,11 @@ from pypdf import PdfReader
 
 from tests.mixes import RATE, analysed, at_loudness, clean_mixdown, equalised, limited, shaped_noise
 from tests.music import render_drums
-from zz_core import printcharts, report
-from zz_core.album import cohesion_summary
-from zz_core.analysis import AnalysisResult, with_reference
-from zz_core.feedback import ChatTurn, Feedback, FeedbackItem
-from zz_core.presets import PresetChain, recommend_presets
+from zz_core.advise.feedback import ChatTurn, Feedback, FeedbackItem
+from zz_core.advise.presets import PresetChain, recommend_presets
+from zz_core.judge.album import cohesion_summary
+from zz_core.judge.pipeline import AnalysisResult, with_reference
+from zz_core.output import printcharts, report
 
 CREATED = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)
 LONG_WORD = "Z" * 500

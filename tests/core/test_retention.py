@@ -13,9 +13,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, update
 
 from tests.signals import sine
-from zz_core import retention, storage
-from zz_core.analysis import AnalysisResult
-from zz_core.retention import RetentionReport, RetentionSettings, apply_retention
+from zz_core.judge.pipeline import AnalysisResult
+from zz_core.store import retention, storage
+from zz_core.store.retention import RetentionReport, RetentionSettings, apply_retention
 
 NOW = datetime.fromisoformat("2026-06-01T12:00:00+00:00")
 RATE = 48000
@@ -204,7 +204,7 @@ def test_old_listening_copies_are_swept_and_fresh_ones_kept(tmp_path: Path) -> N
     import os
     from datetime import UTC, datetime
 
-    from zz_core.retention import LISTENING_MAX_AGE_S, sweep_listening_copies
+    from zz_core.store.retention import LISTENING_MAX_AGE_S, sweep_listening_copies
 
     folder = tmp_path / "listening" / "7"
     folder.mkdir(parents=True)

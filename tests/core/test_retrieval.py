@@ -20,8 +20,13 @@ import numpy as np
 import pytest
 
 from zz_core.errors import ZzError
-from zz_core.knowledge import Document, chunk_document, document_from_upload, make_document
-from zz_core.retrieval import (
+from zz_core.knowledge.documents import (
+    Document,
+    chunk_document,
+    document_from_upload,
+    make_document,
+)
+from zz_core.knowledge.retrieval import (
     CHUNKS_FILE,
     INDEX_FILE,
     LEXICAL_WEIGHT,

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from zz_core.knowledge import DEFAULT_KNOWLEDGE_DIR
-from zz_core.retrieval import KnowledgeIndex
+from zz_core.knowledge.documents import DEFAULT_KNOWLEDGE_DIR
+from zz_core.knowledge.retrieval import KnowledgeIndex
 
 QUESTIONS_FILE = Path(__file__).resolve().parent / "data" / "retrieval_questions.yaml"
 MIN_QUESTIONS = 40

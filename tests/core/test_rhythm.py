@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from tests.music import click_train, pad, render_drums, render_song
-from zz_core.features import compute_music_features
-from zz_core.rhythm import MIN_CONFIDENCE, describe_transients, estimate_tempo
+from zz_core.measure.features import compute_music_features
+from zz_core.measure.rhythm import MIN_CONFIDENCE, describe_transients, estimate_tempo
 
 # Tempo, the pattern a producer would program at it, and the genre's typical range.
 TEMPO_CASES = [

@@ -8,7 +8,7 @@ import pytest
 from scipy import signal
 
 from tests.signals import RATE, pink_noise, sine
-from zz_core.spectrum import (
+from zz_core.measure.spectrum import (
     BANDS_HZ,
     OCTAVE_CENTRES_HZ,
     analyse_frames,

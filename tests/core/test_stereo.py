@@ -8,8 +8,8 @@ import pytest
 from scipy import signal
 
 from tests.signals import RATE, pink_noise, sine
-from zz_core.spectrum import analyse_frames
-from zz_core.stereo import measure_stereo
+from zz_core.measure.spectrum import analyse_frames
+from zz_core.measure.stereo import measure_stereo
 
 
 def _stereo(audio: np.ndarray):  # type: ignore[no-untyped-def]

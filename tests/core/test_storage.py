@@ -21,10 +21,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, SQLModel
 
 from tests.signals import sine
-from zz_core import storage
-from zz_core.analysis import AnalysisResult
 from zz_core.errors import AudioDecodeError
-from zz_core.storage import InvalidValueError, NotFoundError
+from zz_core.judge.pipeline import AnalysisResult
+from zz_core.store import storage
+from zz_core.store.storage import InvalidValueError, NotFoundError
 
 TABLES = {"user", "project", "track", "analysis", "chat_message", "token_usage"}
 STORED_NAME = re.compile(r"[0-9a-f]{32}\.[a-z0-9]{1,5}")

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import tiktoken
 
-from zz_core import tokens
+from zz_core.advise import tokens
 
 
 def test_counts_match_tiktoken_reference_encoding() -> None:

@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from tests.music import NOTE_NAMES, render_drums, render_song
-from zz_core.features import compute_music_features
-from zz_core.tonality import camelot_code, estimate_key, key_label
+from zz_core.measure.features import compute_music_features
+from zz_core.measure.tonality import camelot_code, estimate_key, key_label
 
 PROGRESSIONS = {
     "major": (("I", "vi", "IV", "V"), ("I", "V", "vi", "IV")),

@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from zz_core.knowledge import DocumentError
-from zz_core.retrieval import load_embedder
-from zz_core.userdocs import MAX_DOCUMENTS, LibraryFullError, UserLibrary
+from zz_core.knowledge.documents import DocumentError
+from zz_core.knowledge.retrieval import load_embedder
+from zz_core.knowledge.userdocs import MAX_DOCUMENTS, LibraryFullError, UserLibrary
 
 NOTE = b"# Zorblax compressor\n\n## Settings\n\nOur Zorblax bus compressor runs at 3:1.\n"
 
@@ -64,7 +64,7 @@ def test_bad_uploads_change_nothing(tmp_path: Path, embedder: Any, data: bytes) 
 
 def test_library_size_is_capped(tmp_path: Path, embedder: Any,
                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("zz_core.userdocs.MAX_DOCUMENTS", 2)
+    monkeypatch.setattr("zz_core.knowledge.userdocs.MAX_DOCUMENTS", 2)
     library = _library(tmp_path, embedder)
     library.add("a.md", NOTE)
     library.add("b.md", NOTE)

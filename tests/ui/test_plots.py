@@ -11,7 +11,7 @@ import pytest
 
 from tests.mixes import RATE, analysed, clean_mixdown, equalised, limited, shaped_noise
 from ui import plots
-from zz_core.analysis import AnalysisResult, with_reference
+from zz_core.judge.pipeline import AnalysisResult, with_reference
 
 
 def analyse(samples: np.ndarray, context: str = "mixdown", name: str | None = None

@@ -19,10 +19,12 @@ from sqlmodel import Session, col
 
 from ui import usage
 from ui.store import Workspace
-from zz_core import storage, tokens
+from zz_core.advise import tokens
+from zz_core.datafiles import DATA_DIR
+from zz_core.store import storage
 
 ESTIMATE_MODEL = "gpt-4o-mini"
-PRICES_YAML = Path(tokens.__file__).parent / "data" / "prices.yaml"
+PRICES_YAML = DATA_DIR / "prices.yaml"
 DAY = datetime(2026, 11, 20, 15, 30, tzinfo=UTC)
 
 

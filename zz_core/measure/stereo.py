@@ -1,0 +1,168 @@
+"""Stereo image: correlation (overall, over time, per band), width, balance, mono
+compatibility.
+
+Correlation is the zero-lag normalised cross-correlation of left and right (+1 mono,
+0 unrelated, -1 polarity-inverted), the reading of a phase-correlation meter. Width is
+side/mid energy with M = (L + R) / 2 and S = (L - R) / 2 (0 for mono, 1 for unrelated
+channels of equal level). Files with more than two channels are read on their front
+pair (L, R); a mono file is reported as mono.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from zz_core.measure.series import TimeSeries, finite_or_none, ratio_series
+from zz_core.measure.spectrum import BANDS_HZ, SpectralFrames, front_pair
+
+WINDOW_SEGMENTS = 4  # correlation over time on 400 ms windows, 100 ms apart
+LOW_END_HZ = 120.0
+
+
+class BandStereo(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    correlation: float | None
+    width: float | None
+
+
+class StereoResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    source: str  # "stereo", "mono" or "front pair (L/R) of N channels"
+    correlation: float | None
+    width: float | None
+    balance_db: float | None  # left level minus right level, dB
+    mono_loss_db: float | None  # level change when summed to mono, dB (0 = none)
+    low_end_correlation: float | None  # below ``low_end_hz``
+    low_end_width: float | None
+    low_end_hz: float
+    bands: list[BandStereo]
+    correlation_series: TimeSeries
+
+
+def _source(channels: int) -> str:
+    if channels == 1:
+        return "mono"
+    if channels == 2:
+        return "stereo"
+    return f"front pair (L/R) of {channels} channels"
+
+
+ArrayOrFloat = np.ndarray | float
+
+
+def correlation_from_powers(ll: ArrayOrFloat, rr: ArrayOrFloat, lr: ArrayOrFloat) -> np.ndarray:
+    """Normalised correlation lr / sqrt(ll rr); NaN where a channel is silent."""
+    l2, r2, cross = (np.asarray(v, dtype=float) for v in (ll, rr, lr))
+    denominator = np.sqrt(l2 * r2)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 1e-20, cross / denominator, np.nan)
+
+
+def width_from_powers(ll: ArrayOrFloat, rr: ArrayOrFloat, lr: ArrayOrFloat) -> np.ndarray:
+    """Side/mid energy ratio from channel powers; NaN where the mid is silent."""
+    l2, r2, cross = (np.asarray(v, dtype=float) for v in (ll, rr, lr))
+    mid = l2 + r2 + 2 * cross
+    side = np.maximum(l2 + r2 - 2 * cross, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(mid > 1e-20, side / mid, np.where(side > 1e-20, np.inf, np.nan))
+
+
+def segment_products(
+    samples: np.ndarray, segment: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sums of L*L, R*R and L*R over each ``segment``-sample stretch of the front pair."""
+    left, right = front_pair(samples)
+    n_segments = left.shape[0] // segment
+    out = np.zeros((3, n_segments))
+    step = max(1, (1 << 20) // segment)
+    for first in range(0, n_segments, step):
+        last = min(first + step, n_segments)
+        lo, hi = first * segment, last * segment
+        l_part = np.asarray(left[lo:hi], dtype=np.float64).reshape(-1, segment)
+        r_part = np.asarray(right[lo:hi], dtype=np.float64).reshape(-1, segment)
+        out[0, first:last] = np.einsum("ij,ij->i", l_part, l_part)
+        out[1, first:last] = np.einsum("ij,ij->i", r_part, r_part)
+        out[2, first:last] = np.einsum("ij,ij->i", l_part, r_part)
+    return out[0], out[1], out[2]
+
+
+def measure_stereo(
+    samples: np.ndarray,
+    frames: SpectralFrames,
+    segment: int,
+    sample_rate_hz: int,
+    low_end_hz: float = LOW_END_HZ,
+) -> StereoResult:
+    """Stereo figures of (channels, frames) audio; ``frames`` is the spectrum module's
+    STFT pass over the same audio and ``segment`` the 100 ms step in samples."""
+    ll, rr, lr = segment_products(samples, segment)
+    total_ll, total_rr, total_lr = float(ll.sum()), float(rr.sum()), float(lr.sum())
+    low_ll, low_rr, low_lr = _band_powers(frames, 20.0, low_end_hz)
+    windows = np.ones(WINDOW_SEGMENTS)
+    window_sums = [np.convolve(v, windows, mode="valid") if v.size >= WINDOW_SEGMENTS
+                   else np.empty(0) for v in (ll, rr, lr)]
+    segment_s = segment / sample_rate_hz
+    return StereoResult(
+        source=_source(samples.shape[0]),
+        correlation=_ratio(correlation_from_powers(total_ll, total_rr, total_lr)),
+        width=_ratio(width_from_powers(total_ll, total_rr, total_lr)),
+        balance_db=_balance_db(total_ll, total_rr),
+        mono_loss_db=_mono_loss_db(total_ll, total_rr, total_lr),
+        low_end_correlation=_ratio(correlation_from_powers(low_ll, low_rr, low_lr)),
+        low_end_width=_ratio(width_from_powers(low_ll, low_rr, low_lr)),
+        low_end_hz=low_end_hz,
+        bands=_bands(frames),
+        correlation_series=ratio_series(
+            correlation_from_powers(*window_sums),
+            start_s=WINDOW_SEGMENTS * segment_s,
+            hop_s=segment_s,
+        ),
+    )
+
+
+def _band_powers(frames: SpectralFrames, low_hz: float, high_hz: float) -> tuple[float, ...]:
+    mask = (frames.freqs_hz >= low_hz) & (frames.freqs_hz < high_hz)
+    return tuple(float(psd[mask].sum()) for psd in
+                 (frames.left_psd, frames.right_psd, frames.cross_psd))
+
+
+def _bands(frames: SpectralFrames) -> list[BandStereo]:
+    result = []
+    for name in frames.band_names:
+        low, high = BANDS_HZ[name]
+        ll, rr, lr = _band_powers(frames, low, high)
+        result.append(BandStereo(
+            name=name,
+            correlation=_ratio(correlation_from_powers(ll, rr, lr)),
+            width=_ratio(width_from_powers(ll, rr, lr)),
+        ))
+    return result
+
+
+def _ratio(value: np.ndarray | float) -> float | None:
+    return finite_or_none(float(value), 3)
+
+
+def _balance_db(ll: float, rr: float) -> float | None:
+    if ll <= 0.0 and rr <= 0.0:
+        return None
+    if ll <= 0.0 or rr <= 0.0:
+        return -120.0 if ll <= 0.0 else 120.0
+    return round(10.0 * math.log10(ll / rr), 2)
+
+
+def _mono_loss_db(ll: float, rr: float, lr: float) -> float | None:
+    """Level of the mono sum (L + R) / 2 against the average channel level, dB."""
+    average = (ll + rr) / 2.0
+    mono = (ll + rr + 2.0 * lr) / 4.0
+    if average <= 0.0:
+        return None
+    if mono <= 0.0:
+        return -120.0
+    return round(10.0 * math.log10(mono / average), 2)

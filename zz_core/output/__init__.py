@@ -1,0 +1,1 @@
+"""Output: the terminal report, chart data, print charts and PDF reports."""

@@ -1,0 +1,163 @@
+"""Plain-text rendering of an analysis for the terminal."""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from zz_core.advise.feedback import Feedback
+from zz_core.judge.pipeline import AnalysisResult
+
+if TYPE_CHECKING:
+    from zz_core.advise.answers import DocsAnswer
+from zz_core.judge.issues import format_time
+
+_SEVERITY_MARK = {"critical": "!!", "warning": "! ", "info": "i "}
+
+
+def figure(value: float | int | None, unit: str = "", digits: int = 1,
+           sign: bool = False) -> str:
+    """A measured figure as text: "-14.0 LUFS", "+0.3 dBTP", "10" (an integer, unsigned),
+    "n/a" when unmeasured. Shared by the terminal, the prompts and the PDF report."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    text = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
+    if isinstance(value, int) and not isinstance(value, bool) and not sign:
+        text = str(value)
+    return f"{text} {unit}".rstrip()
+
+
+def format_report(result: AnalysisResult) -> str:
+    """A readable multi-section report of one track."""
+    lines = [_title(result), ""]
+    lines += [*_loudness(result), "", *_music(result), "", *_stereo(result)]
+    lines += ["", *_bands(result), "", *_platforms(result), "", *_issues(result)]
+    if result.comparison is not None:
+        lines += ["", *_comparison(result)]
+    return "\n".join(lines)
+
+
+def _title(result: AnalysisResult) -> str:
+    genre = result.genre.genre_label
+    if result.genre.subgenre_label:
+        genre += f" / {result.genre.subgenre_label}"
+    return (f"{result.file_name or 'track'}: {format_time(result.duration_s)}, "
+            f"{result.sample_rate_hz} Hz, {result.channels} ch, {result.source_format}; "
+            f"context {result.context}, genre {genre}")
+
+
+def _loudness(result: AnalysisResult) -> list[str]:
+    lo = result.loudness
+    return [
+        "Loudness (ITU-R BS.1770-5 / EBU R128)",
+        f"  Integrated {figure(lo.integrated_lufs, 'LUFS')}   LRA {figure(lo.lra_lu, 'LU')}   "
+        f"Momentary max {figure(lo.momentary_max_lufs, 'LUFS')}   "
+        f"Short-term max {figure(lo.short_term_max_lufs, 'LUFS')}",
+        f"  True peak {figure(lo.true_peak_dbtp, 'dBTP', 2)} ({lo.true_peak_oversampling}x)   "
+        f"Sample peak {figure(lo.sample_peak_dbfs, 'dBFS', 2)}   RMS {figure(lo.rms_dbfs, 'dBFS')}",
+        f"  PLR {figure(lo.plr_db, 'dB')}   PSR {figure(lo.psr_db, 'dB')}   "
+        f"Crest {figure(lo.crest_db, 'dB')}   DR {figure(lo.dr)}",
+    ]
+
+
+def _music(result: AnalysisResult) -> list[str]:
+    tempo, key, tr = result.tempo, result.key, result.transients
+    return [
+        "Music",
+        f"  Tempo {figure(tempo.bpm, 'BPM')} (confidence {tempo.confidence:.2f})   "
+        f"Key {key.label or 'n/a'} {f'[{key.camelot}]' if key.camelot else ''} "
+        f"(confidence {key.confidence:.2f})",
+        f"  Transients {tr.description}: {tr.onset_rate_per_s:.1f} onsets/s, "
+        f"crest {tr.strength_crest_db:.1f} dB",
+    ]
+
+
+def _stereo(result: AnalysisResult) -> list[str]:
+    st = result.stereo
+    per_band = "  ".join(f"{b.name} {figure(b.correlation, digits=2)}" for b in st.bands)
+    return [
+        f"Stereo ({st.source})",
+        f"  Correlation {figure(st.correlation, digits=2)}   Width {figure(st.width, digits=2)}   "
+        f"Balance {figure(st.balance_db, 'dB')}   Mono sum {figure(st.mono_loss_db, 'dB')}   "
+        f"Low end (<{st.low_end_hz:.0f} Hz) {figure(st.low_end_correlation, digits=2)}",
+        f"  Correlation per band: {per_band}",
+    ]
+
+
+def _bands(result: AnalysisResult) -> list[str]:
+    lines = ["Bands"]
+    lines += [f"  {b.label:<20} {figure(b.level_db, 'dBFS'):>12} {b.share_pct:6.1f} %"
+              for b in result.bands]
+    return lines
+
+
+def _platforms(result: AnalysisResult) -> list[str]:
+    lines = ["Streaming platforms"]
+    for p in result.platforms:
+        flag = " (uncertain target)" if p.uncertain else ""
+        lines.append(f"  {p.platform:<14} {p.gain_db:+6.1f} dB -> "
+                     f"{p.output_lufs:6.1f} LUFS{flag}: {p.note}")
+    return lines
+
+
+def _issues(result: AnalysisResult) -> list[str]:
+    if not result.issues:
+        return ["Issues: none found"]
+    lines = ["Issues"]
+    lines += [f"  {_SEVERITY_MARK[i.severity]} {i.code} "
+              f"[{format_time(i.start_s)}-{format_time(i.end_s)}]: {i.message}"
+              for i in result.issues]
+    return lines
+
+
+def _comparison(result: AnalysisResult) -> list[str]:
+    comparison = result.comparison
+    assert comparison is not None
+    lines = [f"Against reference {comparison.reference_name or ''}".rstrip()]
+    for m in comparison.metrics:
+        if m.track is None and m.reference is None:
+            continue
+        delta = "" if m.delta is None else f" ({m.delta:+.2f})"
+        lines.append(f"  {m.label:<22} {figure(m.track, m.unit, 2):>14} vs "
+                     f"{figure(m.reference, m.unit, 2):>14}{delta}")
+    lines += [f"  -> {i.code}: {i.message}" for i in comparison.issues]
+    return lines
+
+
+def format_feedback(feedback: Feedback) -> str:
+    """Feedback as numbered items (or the raw text when it did not parse), then usage."""
+    if feedback.provider == "offline":
+        header = "Feedback from the offline engine (rules and templates, not a language model)"
+    else:
+        header = f"Feedback from {feedback.model} ({feedback.provider})"
+    lines = [header, ""]
+    for number, item in enumerate(feedback.items, start=1):
+        tag = ", ".join(part for part in (item.severity, item.issue_code) if part)
+        lines.append(f"{number}. {item.insight}" + (f"  [{tag}]" if tag else ""))
+        lines.append(f"   -> {item.suggestion}")
+        lines.append("")
+    if not feedback.items:
+        lines += [feedback.text, ""]
+    lines.append(_usage_line(feedback))
+    return "\n".join(lines)
+
+
+def _usage_line(feedback: Feedback) -> str:
+    usage = feedback.usage
+    if feedback.provider == "offline":
+        would = usage.would_cost_usd
+        return ("Tokens: none used" + (f" (a language model would have cost about "
+                                       f"${would:.4f})" if would else ""))
+    estimated = " (estimated)" if usage.estimated else ""
+    return (f"Tokens: {usage.prompt_tokens} prompt + {usage.completion_tokens} completion"
+            f"{estimated}, ${usage.cost_usd:.4f}")
+
+
+def format_answer(answer: DocsAnswer) -> str:
+    """A Docs Assistant answer, then its numbered sources."""
+    lines = [answer.answer, ""]
+    if answer.covered:
+        lines.append("Sources:")
+        lines += [f"  [{number}] {source.citation} ({source.document}, score "
+                  f"{source.score:.2f})" for number, source in enumerate(answer.sources, 1)]
+    return "\n".join(lines).rstrip()
