@@ -16,7 +16,7 @@ st.set_page_config(page_title="ZoundZcope", page_icon=":material/graphic_eq:", l
 config = resources.settings()
 directory = UserDirectory(resources.engine())
 resources.retention_thread()
-user = auth.login_gate(directory, config.cookie_name, config.cookie_key,
+user = auth.login_gate(directory, config.cookie_name, config.cookie_key or "",
                        config.cookie_expiry_days)
 
 if user is None:

@@ -14,8 +14,10 @@ from ui import conversation, reports, resources, views
 from ui.auth import require_user
 from ui.store import Workspace
 from zz_core.errors import ZzError
-from zz_core.judge.genres import CONTEXTS, context_rules, list_genres
-from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult, analyze_file, with_reference
+from zz_core.judge.genres import context_rules, list_genres
+from zz_core.judge.models import AnalysisOptions, AnalysisResult
+from zz_core.judge.pipeline import analyze_file, with_reference
+from zz_core.vocab import CONTEXTS, UPLOAD_TYPES
 
 OTHER_SUBGENRE = "Other (type it)"
 GENERIC_GENRE = "Generic (no genre)"
@@ -81,10 +83,9 @@ def analyse(track_id_key: str, upload: st.runtime.uploaded_file_manager.Uploaded
 
 project_id = choose_project()
 main_upload = st.file_uploader("Track", key="main_upload",
-                               type=["wav", "aif", "aiff", "flac", "ogg", "mp3", "m4a", "opus"])
+                               type=list(UPLOAD_TYPES))
 reference_upload = st.file_uploader("Reference track (optional)", key="reference_upload",
-                                    type=["wav", "aif", "aiff", "flac", "ogg", "mp3", "m4a",
-                                          "opus"])
+                                    type=list(UPLOAD_TYPES))
 options = choose_options()
 
 if st.button("Analyze", type="primary", disabled=main_upload is None):

@@ -11,6 +11,7 @@ from ui.store import Workspace
 from zz_core.advise import answers
 from zz_core.advise.providers import ProviderError
 from zz_core.errors import ZzError
+from zz_core.vocab import DOCUMENT_TYPES
 
 user = require_user()
 workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)
@@ -29,7 +30,7 @@ def your_documents() -> None:
                      icon=":material/upload_file:"):
         st.caption("Markdown, text or PDF, up to 5 MB each. They are indexed for you alone "
                    "and searched together with the knowledge base.")
-        upload = st.file_uploader("Add a document", type=["md", "markdown", "txt", "pdf"],
+        upload = st.file_uploader("Add a document", type=list(DOCUMENT_TYPES),
                                   key="docs_upload")
         if upload is not None and st.button("Add to my documents"):
             try:

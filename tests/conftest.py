@@ -30,7 +30,7 @@ from sqlalchemy.engine import Engine, make_url
 from tests.llm_server import LLMServer
 
 if TYPE_CHECKING:
-    from zz_core.judge.pipeline import AnalysisResult
+    from zz_core.judge.models import AnalysisResult
     from zz_core.knowledge.retrieval import KnowledgeIndex
 
 PG_TEST_USER = "zztest"
@@ -78,7 +78,8 @@ def knowledge_index(shared_index_dir: Path) -> KnowledgeIndex:
 def analysis_result() -> AnalysisResult:
     """One real analysis of a 2 s stereo sine (electronic/techno, mixdown)."""
     from tests.signals import sine
-    from zz_core.judge.pipeline import AnalysisOptions, analyze_audio
+    from zz_core.judge.models import AnalysisOptions
+    from zz_core.judge.pipeline import analyze_audio
     from zz_core.measure.decoding import Audio
 
     options = AnalysisOptions(context="mixdown", genre="electronic", subgenre="techno")
@@ -97,9 +98,10 @@ def tmp_data_dir(tmp_path: Path) -> Path:
 @pytest.fixture
 def sqlite_engine(tmp_data_dir: Path) -> Iterator[Engine]:
     """An engine on a real SQLite file in ``tmp_data_dir``, schema migrated to head."""
+    from zz_core.config import DB_FILE_NAME
     from zz_core.store import storage
 
-    engine = storage.create_db_engine(f"sqlite:///{tmp_data_dir / storage.DB_FILE_NAME}")
+    engine = storage.create_db_engine(f"sqlite:///{tmp_data_dir / DB_FILE_NAME}")
     storage.upgrade_schema(engine)
     yield engine
     engine.dispose()

@@ -7,7 +7,8 @@ import numpy as np
 from scipy import signal
 
 from zz_core.judge import genres
-from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult, analyze_audio
+from zz_core.judge.models import AnalysisOptions, AnalysisResult
+from zz_core.judge.pipeline import analyze_audio
 from zz_core.measure.decoding import Audio
 from zz_core.measure.loudness import measure_loudness
 from zz_core.measure.peaks import true_peak_dbtp

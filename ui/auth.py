@@ -15,6 +15,8 @@ from typing import Any, Protocol
 import streamlit as st
 import streamlit_authenticator as stauth
 
+from zz_core.text import escape_markdown
+
 USER_KEY = "zz_user"
 
 
@@ -126,7 +128,8 @@ def sidebar_account(store: UserStore) -> None:
     if user is None or authenticator is None:
         return
     with st.sidebar:
-        st.markdown(f"Signed in as **{_plain(user.name)}** (`{_plain(user.username)}`)")
+        st.markdown(f"Signed in as **{escape_markdown(user.name)}** "
+                    f"({escape_markdown(user.username)})")
         with st.expander("Change password"):
             try:
                 changed = authenticator.reset_password(user.username, location="main")
@@ -142,11 +145,6 @@ def sidebar_account(store: UserStore) -> None:
 
 def _forget_user(_: object = None) -> None:
     st.session_state.pop(USER_KEY, None)
-
-
-def _plain(text: str) -> str:
-    """Escape markdown control characters so a name is shown as typed, never as markup."""
-    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>~" else c for c in text)
 
 
 def hash_password(password: str) -> str:

@@ -8,7 +8,6 @@ punctuation is escaped and HTML is never enabled.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -18,22 +17,15 @@ from ui import resources, settings
 from ui.store import Workspace, as_turns
 from zz_core.advise import answers, offline
 from zz_core.advise.assistant import Assistant, as_feedback
-from zz_core.advise.feedback import (
-    PROFILES,
-    ChatTurn,
-    Feedback,
-    FeedbackItem,
-    PassageLike,
-    Profile,
-    Stage,
-    parse_items,
-)
+from zz_core.advise.feedback import ChatTurn, Feedback, FeedbackItem, PassageLike, parse_items
 from zz_core.advise.prompts import needs_summary
 from zz_core.advise.providers import ENDPOINT_PRESETS, ProviderConfig, ProviderError, Reply
 from zz_core.errors import ZzError
 from zz_core.judge.album import CohesionSummary
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 from zz_core.store.storage import ChatMessage
+from zz_core.text import escape_markdown
+from zz_core.vocab import PROFILES, Profile, Stage
 
 SEVERITY_BADGE = {"critical": ":red-badge[:material/error: Critical]",
                   "warning": ":orange-badge[:material/warning: Warning]",
@@ -44,14 +36,13 @@ PROVIDER_LABELS = {"offline": "Offline engine (no key needed)", "openai": "OpenA
 PROFILE_LABELS = {"simple": "Simple: tips only", "detailed": "Detailed: with explanations",
                   "pro": "Pro: precise and technical"}
 CUSTOM_ENDPOINT = "Custom URL"
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~=$:])")
 
 PassageFinder = Callable[[str], list[PassageLike]]
 
 
 def plain(text: str) -> str:
     """Text that ``st.markdown`` shows exactly as written (no links, images or markup)."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text).replace("\n", "  \n")
+    return escape_markdown(text)
 
 
 def plain_stream(reply: Reply) -> Iterator[str]:

@@ -17,15 +17,16 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from zz_core.fmt import clock
 from zz_core.judge import genres
-from zz_core.judge.comparison import METRICS, Comparison, metric_value
-from zz_core.judge.issues import Issue, format_time
+from zz_core.judge.comparison import METRICS, metric_value
+from zz_core.judge.issues import Issue
 from zz_core.judge.judging import (
     CORRELATION_BAD,
     CORRELATION_WARN,
     KEY_CONFIDENT,
-    Status,
     correlation_status,
+    judging_rules,
     loudness_status,
     metric_status,
     plr_floor,
@@ -33,9 +34,10 @@ from zz_core.judge.judging import (
     tempo_status,
     true_peak_status,
 )
-from zz_core.judge.pipeline import AnalysisResult, judging_rules
+from zz_core.judge.models import AnalysisResult, Comparison
 from zz_core.measure.series import TimeSeries
 from zz_core.measure.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
+from zz_core.vocab import Status
 
 Levels = Sequence[float] | np.ndarray
 
@@ -207,7 +209,7 @@ def _add_issue_spans(fig: go.Figure, issues: list[Issue]) -> None:
 
 
 def _issue_hover(issue: Issue) -> str:
-    span = f"{format_time(issue.start_s)}-{format_time(issue.end_s)}"
+    span = f"{clock(issue.start_s)}-{clock(issue.end_s)}"
     return f"<b>{issue.code}</b> ({issue.severity}, {span})<br>{_wrap(issue.message)}"
 
 

@@ -8,11 +8,12 @@ import pandas as pd
 import streamlit as st
 
 from ui.store import Workspace, as_turns
-from zz_core.advise.feedback import Feedback, Profile, parse_items
-from zz_core.advise.presets import Naming, PresetChain, recommend_presets
+from zz_core.advise.feedback import Feedback, parse_items
+from zz_core.advise.presets import PresetChain, recommend_presets
 from zz_core.judge.album import CohesionSummary
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 from zz_core.output.report import build_album_report, build_track_report, setting_value
+from zz_core.vocab import Naming, Profile
 
 NAMINGS: tuple[Naming, ...] = ("generic", "ableton")
 NAMING_LABELS = {"generic": "Generic (any DAW)", "ableton": "Ableton Live devices"}

@@ -11,8 +11,9 @@ from concurrent.futures import ProcessPoolExecutor
 import streamlit as st
 from sqlalchemy.engine import Engine
 
-from ui.settings import Settings, load_settings
+from ui.settings import app_settings
 from zz_core.advise import answers
+from zz_core.config import Settings
 from zz_core.knowledge import retrieval
 from zz_core.knowledge.userdocs import UserLibrary
 from zz_core.store import retention, storage
@@ -22,7 +23,7 @@ ANALYSIS_WORKERS = 2
 
 @st.cache_resource
 def settings() -> Settings:
-    return load_settings()
+    return app_settings()
 
 
 @st.cache_resource

@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ui.auth import AuthUser
-from zz_core.advise.feedback import ChatTurn, Stage
+from zz_core.advise.feedback import ChatTurn
 from zz_core.advise.providers import Reply
-from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult
+from zz_core.judge.models import AnalysisOptions, AnalysisResult
 from zz_core.measure.levelmatch import matched_gains_db, write_with_gain
 from zz_core.store import storage
+from zz_core.vocab import Stage
 
 
 class UserDirectory:

@@ -23,9 +23,9 @@ from plotly.subplots import make_subplots
 
 from ui.plots import HEIGHT, MARGIN, OVERLAY_COLOURS, TEMPLATE
 from zz_core.advise import tokens
-from zz_core.advise.feedback import STAGES
 from zz_core.advise.tokens import PriceTable
 from zz_core.store import storage
+from zz_core.vocab import STAGES
 
 if TYPE_CHECKING:
     from ui.store import Workspace

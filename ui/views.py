@@ -9,8 +9,9 @@ from pathlib import Path
 import streamlit as st
 
 from ui import plots
-from zz_core.judge.issues import format_time
-from zz_core.judge.pipeline import AnalysisResult, judging_rules
+from zz_core.fmt import clock
+from zz_core.judge.judging import judging_rules
+from zz_core.judge.models import AnalysisResult
 from zz_core.measure.levelmatch import matched_gains_db
 
 STATUS_COLOUR = {"good": "green", "warn": "orange", "bad": "red", "unknown": "gray"}
@@ -34,7 +35,7 @@ def issue_list(result: AnalysisResult) -> None:
         st.success("No issues found for this context and genre.")
         return
     for issue in result.issues:
-        where = f"{format_time(issue.start_s)}-{format_time(issue.end_s)}"
+        where = f"{clock(issue.start_s)}-{clock(issue.end_s)}"
         st.text(f"{SEVERITY_LABEL[issue.severity]} · {issue.code} [{where}]: {issue.message}")
 
 
@@ -55,7 +56,7 @@ def analysis_view(result: AnalysisResult, audio_path: Path | None,
     with tabs[0]:
         st.plotly_chart(plots.waveform_figure(result), width="stretch")
     with tabs[1]:
-        targets, rules = plots.judging_rules(result)
+        targets, rules = judging_rules(result)
         wanted = rules.loudness_range(targets)
         st.plotly_chart(plots.loudness_figure(result, (wanted.min + wanted.max) / 2),
                         width="stretch")

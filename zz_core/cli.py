@@ -12,14 +12,14 @@ import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO, TypeVar, Union
 
 from zz_core.errors import ZzError
+from zz_core.vocab import CONTEXTS, NAMINGS, PROFILES, PROVIDERS
 
 if TYPE_CHECKING:
     from zz_core.advise.providers import ProviderConfig
-    from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult
+    from zz_core.judge.models import AnalysisOptions, AnalysisResult
     from zz_core.knowledge.retrieval import KnowledgeIndex
     from zz_core.measure.decoding import Audio
 
@@ -38,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("files", nargs="+", metavar="FILE")
     analyze.add_argument("--genre", help="e.g. electronic, hiphop, rock (default: generic)")
     analyze.add_argument("--subgenre", help="e.g. techno, trap; free text is accepted")
-    analyze.add_argument("--context", choices=["mixdown", "mastering", "master"],
+    analyze.add_argument("--context", choices=CONTEXTS,
                          default="mixdown", help="what the track is (default: mixdown)")
     analyze.add_argument("--reference", metavar="FILE", help="compare with this track")
     analyze.add_argument("--json", action="store_true",
@@ -52,20 +52,20 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_track_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--genre", help="e.g. electronic, hiphop, rock (default: generic)")
     command.add_argument("--subgenre", help="e.g. techno, trap; free text is accepted")
-    command.add_argument("--context", choices=["mixdown", "mastering", "master"],
+    command.add_argument("--context", choices=CONTEXTS,
                          default="mixdown", help="what the track is (default: mixdown)")
     command.add_argument("--reference", metavar="FILE", help="compare with this track")
 
 
 def _add_provider_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--provider", choices=["offline", "openai", "compatible"],
+    command.add_argument("--provider", choices=PROVIDERS,
                          help="default: openai when OPENAI_API_KEY is set, else offline")
     command.add_argument("--model", help="model name (default: ZZ_LLM_MODEL or gpt-4o-mini)")
     command.add_argument("--base-url", help="endpoint of an OpenAI-compatible provider")
 
 
 def _add_profile_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--profile", choices=["simple", "detailed", "pro"],
+    command.add_argument("--profile", choices=PROFILES,
                          default="detailed", help="how technical (default: detailed)")
 
 
@@ -96,7 +96,7 @@ def _add_report_command(commands: argparse._SubParsersAction) -> None:
     _add_track_options(report)
     _add_profile_option(report)
     _add_provider_options(report)
-    report.add_argument("--naming", choices=["generic", "ableton"], default="generic",
+    report.add_argument("--naming", choices=NAMINGS, default="generic",
                         help="device names in the preset tables (default: generic)")
     report.add_argument("--out", required=True, help="the PDF file to write")
 
@@ -128,7 +128,7 @@ def run_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _analysis_options(args: argparse.Namespace) -> AnalysisOptions:
     """The track options, the genre checked first (``ZzError`` naming the valid ones)."""
     from zz_core.judge import genres  # imported late so that --help answers at once
-    from zz_core.judge.pipeline import AnalysisOptions
+    from zz_core.judge.models import AnalysisOptions
 
     genres.resolve_targets(args.genre, args.subgenre)
     return AnalysisOptions(context=args.context, genre=args.genre, subgenre=args.subgenre)
@@ -209,10 +209,9 @@ def _knowledge_index() -> KnowledgeIndex:
     """The shared knowledge base, indexed under ``ZZ_INDEX_DIR`` (default: the data
     directory's ``index``, the app's too); built on first use."""
     from zz_core.advise import answers
-    from zz_core.store import storage
+    from zz_core.config import load_settings
 
-    index_dir = Path(os.environ.get("ZZ_INDEX_DIR") or storage.data_dir_from_env() / "index")
-    return answers.open_knowledge_base(index_dir / "knowledge")
+    return answers.open_knowledge_base(load_settings().index_dir / "knowledge")
 
 
 def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

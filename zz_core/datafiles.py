@@ -4,7 +4,7 @@ one place that turns unreadable files and validation errors into plain sentences
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
 from pydantic import ValidationError
@@ -20,16 +20,32 @@ KNOWLEDGE_DIR = PROJECT_DIR / "knowledge"
 """The bundled knowledge base (Markdown) of the Docs Assistant."""
 
 
-def read_yaml(source: Path, error: type[ZzError]) -> Any:
-    """Parsed YAML of ``source``; ``error`` (with a plain message) when unreadable."""
+MAX_PROBLEMS_SHOWN = 12
+
+
+class DataFileError(ZzError, ValueError):
+    """A data file (genres, platforms, advice, presets, prices) cannot be read or is
+    invalid; the message names the file, the entry and the field."""
+
+
+def read_yaml(source: Path) -> Any:
+    """Parsed YAML of ``source``; ``DataFileError`` (with a plain message) when unreadable."""
     try:
         text = source.read_text(encoding="utf-8")
     except OSError as err:
-        raise error(f"cannot read {source}: {err.strerror or err}") from None
+        raise DataFileError(f"cannot read {source}: {err.strerror or err}") from None
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as err:
-        raise error(f"{source.name} is not valid YAML: {err}") from None
+        raise DataFileError(f"{source.name} is not valid YAML: {err}") from None
+
+
+def fail(source: Path, problems: list[str]) -> NoReturn:
+    """Raise ``DataFileError`` listing the first problems found in ``source``."""
+    shown = problems[:MAX_PROBLEMS_SHOWN]
+    more = (f" (and {len(problems) - len(shown)} more)"
+            if len(problems) > len(shown) else "")
+    raise DataFileError(f"{source.name} is invalid: " + "; ".join(shown) + more)
 
 
 def validation_lines(where: str, err: ValidationError) -> list[str]:

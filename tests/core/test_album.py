@@ -14,7 +14,7 @@ from zz_core.judge.album import (
     cohesion_summary,
     region_label,
 )
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 
 SONG_RATE = 22050
 

@@ -9,7 +9,8 @@ import pytest
 from tests.mixes import RATE, clean_mixdown
 from tests.music import render_drums
 from tests.signals import sine
-from zz_core.judge.pipeline import AnalysisOptions, AnalysisResult, analyze_audio, waveform_envelope
+from zz_core.judge.models import AnalysisOptions, AnalysisResult
+from zz_core.judge.pipeline import analyze_audio, waveform_envelope
 from zz_core.measure.decoding import Audio
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from zz_core.advise import appdocs, tokens
 from zz_core.judge import genres, platforms
-from zz_core.judge.issues import ISSUE_CODES
+from zz_core.vocab import ISSUE_CODES
 
 
 def _pages() -> dict[str, str]:

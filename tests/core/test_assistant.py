@@ -10,7 +10,7 @@ from zz_core.advise.assistant import Assistant, as_feedback
 from zz_core.advise.feedback import ChatTurn
 from zz_core.advise.providers import ProviderConfig
 from zz_core.judge.album import cohesion_summary
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 
 
 @pytest.fixture

@@ -7,7 +7,8 @@ import pytest
 
 from tests.mixes import analysed, clean_mixdown, equalised, wide_low_end
 from zz_core.judge.comparison import compare, metric_value
-from zz_core.judge.pipeline import AnalysisResult, with_reference
+from zz_core.judge.models import AnalysisResult
+from zz_core.judge.pipeline import with_reference
 
 
 def analyse(samples: np.ndarray, name: str) -> AnalysisResult:

@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 import yaml
 
+from zz_core.datafiles import DataFileError
 from zz_core.errors import UnknownOptionError
 from zz_core.judge.genres import (
-    CONTEXTS,
     DEFAULT_GENRES_PATH,
     OCTAVE_CENTRES_HZ,
-    GenreDataError,
     GenreTargets,
     Range,
     context_rules,
@@ -26,6 +25,7 @@ from zz_core.judge.genres import (
     slugify,
     tonal_target_at,
 )
+from zz_core.vocab import CONTEXTS
 
 # The genre and subgenre names the earlier app offered (seed-app.md), as users typed them.
 SEED_SUBGENRES: dict[str, str] = {
@@ -366,7 +366,7 @@ def test_broken_user_edit_names_the_genre_and_field(
 ) -> None:
     data, path = _copy_yaml(tmp_path)
     edit(data)
-    with pytest.raises(GenreDataError) as info:
+    with pytest.raises(DataFileError) as info:
         load_genre_table(_write(data, path))
     for fragment in expected:
         assert fragment in str(info.value)
@@ -398,11 +398,11 @@ def test_empty_entries_mean_no_change(tmp_path: Path) -> None:
 
 
 def test_unreadable_or_malformed_files_give_clear_errors(tmp_path: Path) -> None:
-    with pytest.raises(GenreDataError, match="cannot read"):
+    with pytest.raises(DataFileError, match="cannot read"):
         load_genre_table(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("genres: [unclosed\n", encoding="utf-8")
-    with pytest.raises(GenreDataError, match="not valid YAML"):
+    with pytest.raises(DataFileError, match="not valid YAML"):
         load_genre_table(bad)
 
 

@@ -21,8 +21,10 @@ from tests.mixes import (
     wide_low_end,
     with_gap,
 )
-from zz_core.judge.issues import ISSUE_CODES, format_time, time_spans
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.fmt import clock
+from zz_core.judge.issues import time_spans
+from zz_core.judge.models import AnalysisResult
+from zz_core.vocab import ISSUE_CODES
 
 
 def codes(result: AnalysisResult) -> set[str]:
@@ -174,7 +176,7 @@ def test_time_spans_merge_and_drop() -> None:
 
 
 def test_format_time() -> None:
-    assert format_time(83.25) == "1:23.2"
+    assert clock(83.25) == "1:23.2"
 
 
 def test_a_mixdown_is_never_told_to_limit_or_push_loudness(clean: np.ndarray) -> None:

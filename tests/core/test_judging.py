@@ -16,7 +16,7 @@ from zz_core.judge.judging import (
     tempo_in_range,
     true_peak_status,
 )
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 
 
 @pytest.mark.parametrize(("value", "target", "warn_within", "expected"), [

@@ -28,10 +28,9 @@ from tests.mixes import (
 from tests.mixes import wide_low_end as widen_low_end
 from tests.music import render_song
 from zz_core.advise import offline
-from zz_core.advise.feedback import PROFILES, ChatTurn, FeedbackItem, format_items, parse_items
+from zz_core.advise.feedback import ChatTurn, FeedbackItem, format_items, parse_items
 from zz_core.advise.offline import (
     SUMMARY_MAX_CHARS,
-    AdviceDataError,
     load_advice,
     offline_album_narrative,
     offline_feedback,
@@ -40,10 +39,14 @@ from zz_core.advise.offline import (
     question_topics,
     suggested_questions,
 )
+from zz_core.datafiles import DataFileError
+from zz_core.fmt import clock
 from zz_core.judge.album import CohesionSummary, KeyTransition, cohesion_summary
-from zz_core.judge.genres import CONTEXTS, OCTAVE_CENTRES_HZ, Severity
-from zz_core.judge.issues import _TONAL_RULES, ISSUE_CODES, SEVERITY_ORDER, Issue, format_time
-from zz_core.judge.pipeline import AnalysisResult, with_reference
+from zz_core.judge.genres import OCTAVE_CENTRES_HZ
+from zz_core.judge.issues import _TONAL_RULES, Issue
+from zz_core.judge.models import AnalysisResult
+from zz_core.judge.pipeline import with_reference
+from zz_core.vocab import CONTEXTS, ISSUE_CODES, PROFILES, SEVERITY_RANK, Severity
 
 SECONDS = 8.0
 JARGON = ("dBTP", "M/S", "mid/side", "multiband", "PLR", "PSR", "crest", "oversampl", "LRA",
@@ -205,17 +208,17 @@ def _write(tmp_path: Path, data: dict) -> Path:
 def test_a_broken_advice_file_is_refused_with_the_entry_named(tmp_path: Path) -> None:
     data = yaml.safe_load(offline.DEFAULT_ADVICE_PATH.read_text(encoding="utf-8"))
     data["issues"]["clipping"]["fix"]["mixdown"]["simple"] = "Turn it down {amout_db}."
-    with pytest.raises(AdviceDataError, match=r"issues\.clipping\.fix\.mixdown\.simple: "
+    with pytest.raises(DataFileError, match=r"issues\.clipping\.fix\.mixdown\.simple: "
                                               r"unknown placeholder \{amout_db\}"):
         load_advice(_write(tmp_path, data))
     data = yaml.safe_load(offline.DEFAULT_ADVICE_PATH.read_text(encoding="utf-8"))
     del data["issues"]["harshness"]
     data["issues"]["harshnes"] = {}
-    with pytest.raises(AdviceDataError, match="harshnes"):
+    with pytest.raises(DataFileError, match="harshnes"):
         load_advice(_write(tmp_path, data))
     data = yaml.safe_load(offline.DEFAULT_ADVICE_PATH.read_text(encoding="utf-8"))
     del data["issues"]["dc_offset"]["fix"]["default"]["pro"]
-    with pytest.raises(AdviceDataError, match=r"issues\.dc_offset\.fix\.default\.pro"):
+    with pytest.raises(DataFileError, match=r"issues\.dc_offset\.fix\.default\.pro"):
         load_advice(_write(tmp_path, data))
 
 
@@ -231,7 +234,7 @@ def test_each_defect_is_named_with_an_amount_and_an_action(
         item = item_for(offline_feedback(result, profile), code)
         issue = next(i for i in result.issues if i.code == code)
         assert item.severity == min((i.severity for i in result.issues if i.code == code),
-                                    key=SEVERITY_ORDER.__getitem__)
+                                    key=SEVERITY_RANK.__getitem__)
         assert re.search(r"\d", item.suggestion), (profile, item.suggestion)
         assert re.search(ACTIONS[code], item.suggestion, re.IGNORECASE), \
             (profile, item.suggestion)
@@ -273,7 +276,7 @@ def test_several_clips_merge_into_one_item_listing_the_times(
     items = [i for i in offline_feedback(result) if i.issue_code == "clipping"]
     assert len(items) == 1
     for issue in clips:
-        assert format_time(issue.start_s) in items[0].insight
+        assert clock(issue.start_s) in items[0].insight
 
 
 def test_a_clean_mixdown_gets_a_short_positive_verdict(clean_result: AnalysisResult) -> None:
@@ -362,11 +365,11 @@ def test_the_registers_differ(defects: dict[str, AnalysisResult],
 def test_items_are_ordered_by_severity_then_time(defects: dict[str, AnalysisResult]) -> None:
     for result in defects.values():
         items = offline_feedback(result)
-        ranks = [SEVERITY_ORDER[i.severity or "info"] for i in items]
+        ranks = [SEVERITY_RANK[i.severity or "info"] for i in items]
         assert ranks == sorted(ranks)
         firsts: dict[str, tuple[int, float]] = {}
         for issue in result.issues:
-            key = (SEVERITY_ORDER[issue.severity], issue.start_s)
+            key = (SEVERITY_RANK[issue.severity], issue.start_s)
             firsts[issue.code] = min(firsts.get(issue.code, key), key)
         expected = sorted(firsts, key=lambda c: (firsts[c], c))
         assert [i.issue_code for i in items if i.issue_code] == expected

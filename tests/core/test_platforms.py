@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 import yaml
 
+from zz_core.datafiles import DataFileError
 from zz_core.judge.platforms import (
     DEFAULT_PLATFORMS_PATH,
     Platform,
-    PlatformDataError,
     PlatformOutcome,
     load_platforms,
     simulate_platforms,
@@ -191,7 +191,7 @@ def _edited(tmp_path: Path, edit: Any) -> Path:
 def test_broken_user_edit_names_the_platform_and_field(
     tmp_path: Path, edit: Any, expected: list[str]
 ) -> None:
-    with pytest.raises(PlatformDataError) as info:
+    with pytest.raises(DataFileError) as info:
         load_platforms(_edited(tmp_path, edit))
     for fragment in expected:
         assert fragment in str(info.value)

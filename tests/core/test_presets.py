@@ -22,15 +22,15 @@ from tests.mixes import (
 from tests.music import render_drums
 from zz_core.advise.presets import (
     PresetChain,
-    PresetDataError,
     PresetDevice,
     PresetSetting,
     load_preset_table,
     recommend_presets,
 )
+from zz_core.datafiles import DataFileError
 from zz_core.errors import UnknownOptionError
 from zz_core.judge import genres
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 
 SECONDS = 6.0
 
@@ -289,12 +289,12 @@ def test_a_broken_data_file_names_the_field(tmp_path: Path) -> None:
     broken = tmp_path / "presets.yaml"
     broken.write_text(source.read_text(encoding="utf-8").replace("max_gain_db: 6.0",
                                                                  "max_gain_db: -6.0"))
-    with pytest.raises(PresetDataError, match=r"rules\.eq\.max_gain_db"):
+    with pytest.raises(DataFileError, match=r"rules\.eq\.max_gain_db"):
         load_preset_table(broken)
     missing = tmp_path / "missing.yaml"
     missing.write_text(source.read_text(encoding="utf-8").replace("          gain: {name: Gain, "
                                                                   "unit: dB, min: -35",
                                                                   "          gainz: {name: Gain, "
                                                                   "unit: dB, min: -35"))
-    with pytest.raises(PresetDataError, match=r"utility\.params"):
+    with pytest.raises(DataFileError, match=r"utility\.params"):
         load_preset_table(missing)

@@ -13,7 +13,8 @@ import pytest
 from PIL import Image
 
 from tests.mixes import RATE, analysed, at_loudness, clean_mixdown, equalised
-from zz_core.judge.pipeline import AnalysisResult, with_reference
+from zz_core.judge.models import AnalysisResult
+from zz_core.judge.pipeline import with_reference
 from zz_core.output import printcharts
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

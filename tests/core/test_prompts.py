@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from zz_core.advise import prompts, tokens
-from zz_core.advise.feedback import PROFILES, ChatTurn
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.advise.feedback import ChatTurn
+from zz_core.judge.models import AnalysisResult
+from zz_core.vocab import PROFILES
 
 DATA = Path(__file__).resolve().parent / "data"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"

@@ -23,7 +23,8 @@ from tests.music import render_drums
 from zz_core.advise.feedback import ChatTurn, Feedback, FeedbackItem
 from zz_core.advise.presets import PresetChain, recommend_presets
 from zz_core.judge.album import cohesion_summary
-from zz_core.judge.pipeline import AnalysisResult, with_reference
+from zz_core.judge.models import AnalysisResult
+from zz_core.judge.pipeline import with_reference
 from zz_core.output import printcharts, report
 
 CREATED = datetime(2026, 5, 1, 12, 30, tzinfo=UTC)

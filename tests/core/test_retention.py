@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, update
 
 from tests.signals import sine
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 from zz_core.store import retention, storage
 from zz_core.store.retention import RetentionReport, RetentionSettings, apply_retention
 

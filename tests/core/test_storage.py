@@ -22,7 +22,7 @@ from sqlmodel import Session, SQLModel
 
 from tests.signals import sine
 from zz_core.errors import AudioDecodeError
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 from zz_core.store import storage
 from zz_core.store.storage import InvalidValueError, NotFoundError
 

@@ -56,5 +56,5 @@ def test_unknown_models_cost_nothing_and_say_so(model: str) -> None:
 def test_bad_price_file_is_a_clear_error(tmp_path: Path) -> None:
     bad = tmp_path / "prices.yaml"
     bad.write_text("as_of: x\nmodels:\n  m: {input: -1, output: 2}\n", encoding="utf-8")
-    with pytest.raises(tokens.PriceDataError, match=r"models\.m\.input"):
+    with pytest.raises(tokens.DataFileError, match=r"models\.m\.input"):
         tokens.load_prices(bad)

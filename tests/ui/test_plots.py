@@ -11,7 +11,8 @@ import pytest
 
 from tests.mixes import RATE, analysed, clean_mixdown, equalised, limited, shaped_noise
 from ui import plots
-from zz_core.judge.pipeline import AnalysisResult, with_reference
+from zz_core.judge.models import AnalysisResult
+from zz_core.judge.pipeline import with_reference
 
 
 def analyse(samples: np.ndarray, context: str = "mixdown", name: str | None = None

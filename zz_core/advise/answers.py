@@ -14,12 +14,13 @@ from pathlib import Path
 from pydantic import BaseModel, Field
 
 from zz_core.advise import appdocs, prompts
-from zz_core.advise.feedback import ProviderName, Usage
+from zz_core.advise.feedback import Usage
 from zz_core.advise.providers import ProviderConfig, Reply, chat, fixed_reply
 from zz_core.knowledge import documents as knowledge
 from zz_core.knowledge import retrieval
 from zz_core.knowledge.documents import HEADING_SEPARATOR
 from zz_core.knowledge.retrieval import Hit, KnowledgeIndex
+from zz_core.vocab import ProviderName
 
 # Hybrid score (cosine + weighted BM25 share) of the best passage below which the
 # knowledge base is taken not to cover a question; set from the retrieval evaluation:

@@ -9,8 +9,9 @@ from collections.abc import Callable
 
 from zz_core.advise import tokens
 from zz_core.judge import genres, platforms
-from zz_core.judge.genres import CONTEXTS, GenreTargets
+from zz_core.judge.genres import GenreTargets
 from zz_core.knowledge.documents import Document, make_document
+from zz_core.vocab import CONTEXTS
 
 PREFIX = "app/reference/"
 

@@ -11,17 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from zz_core.advise import offline, prompts
-from zz_core.advise.feedback import (
-    ChatTurn,
-    Feedback,
-    PassageLike,
-    Profile,
-    format_items,
-    parse_items,
-)
+from zz_core.advise.feedback import ChatTurn, Feedback, PassageLike, format_items, parse_items
 from zz_core.advise.providers import Message, ProviderConfig, Reply, chat, fixed_reply
 from zz_core.judge.album import CohesionSummary
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
+from zz_core.vocab import Profile
 
 
 @dataclass(frozen=True)

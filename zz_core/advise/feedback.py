@@ -11,15 +11,7 @@ from typing import Literal, Protocol
 
 from pydantic import BaseModel, Field
 
-from zz_core.judge.genres import Severity
-from zz_core.judge.issues import ISSUE_CODES
-
-Profile = Literal["simple", "detailed", "pro"]
-PROFILES: tuple[Profile, ...] = ("simple", "detailed", "pro")
-ProviderName = Literal["offline", "openai", "compatible"]
-Stage = Literal["feedback", "follow_up", "summary", "comparison", "docs", "presets"]
-STAGES: tuple[Stage, ...] = ("feedback", "follow_up", "summary", "comparison", "docs",
-                             "presets")
+from zz_core.vocab import ISSUE_CODES, ProviderName, Severity
 
 
 class FeedbackItem(BaseModel):

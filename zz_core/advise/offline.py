@@ -31,20 +31,23 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from zz_core.advise.feedback import PROFILES, ChatTurn, FeedbackItem, PassageLike, Profile
-from zz_core.datafiles import DATA_DIR, read_yaml, validation_lines
-from zz_core.errors import ZzError
+from zz_core.advise.feedback import ChatTurn, FeedbackItem, PassageLike
+from zz_core.datafiles import DATA_DIR, DataFileError, fail, read_yaml, validation_lines
+from zz_core.fmt import clock
 from zz_core.judge import album as album_rules
 from zz_core.judge import genres, platforms
 from zz_core.judge.album import CohesionSummary, KeyTransition, TrackValue
-from zz_core.judge.genres import CONTEXTS, OCTAVE_CENTRES_HZ, Severity
-from zz_core.judge.issues import ISSUE_CODES, SEVERITY_ORDER, Issue, format_time, time_spans
-from zz_core.judge.pipeline import AnalysisResult, judging_rules
+from zz_core.judge.genres import OCTAVE_CENTRES_HZ
+from zz_core.judge.issues import Issue, time_spans
+from zz_core.judge.judging import judging_rules
+from zz_core.judge.models import AnalysisResult
+from zz_core.text import one_line
+from zz_core.vocab import CONTEXTS, ISSUE_CODES, PROFILES, SEVERITY_RANK, Profile, Severity
 
 DEFAULT_ADVICE_PATH = DATA_DIR / "advice.yaml"
 QUESTION_MAX_CHARS = 2000
@@ -133,8 +136,6 @@ TOPICS_WITH_MISSING: tuple[str, ...] = ("tempo", "key", "reference")
 QUESTION_FIELDS: tuple[str, ...] = ("genre",)
 
 
-class AdviceDataError(ZzError, ValueError):
-    """advice.yaml is missing, unreadable or invalid; the message names the entry and field."""
 
 
 # --------------------------------------------------------------------------- data models
@@ -268,12 +269,6 @@ class AdviceBook(_Frozen):
 # --------------------------------------------------------------------------- loading
 
 
-def _fail(source: Path, problems: list[str]) -> NoReturn:
-    shown = problems[:12]
-    more = f" (and {len(problems) - len(shown)} more)" if len(problems) > len(shown) else ""
-    raise AdviceDataError(f"{source.name} is invalid: " + "; ".join(shown) + more)
-
-
 def _placeholders(text: str) -> list[str]:
     """Field names of a template; ValueError for anything but plain ``{name}`` fields."""
     names = []
@@ -392,7 +387,7 @@ def _check_book(book: AdviceBook) -> list[str]:
 
 def _parse_book(source: Path, data: Any) -> AdviceBook:
     if not isinstance(data, dict):
-        raise AdviceDataError(f"{source.name} must be a mapping with issues, notes, topics, "
+        raise DataFileError(f"{source.name} must be a mapping with issues, notes, topics, "
                               "questions")
     try:
         book = AdviceBook.model_validate(data)
@@ -401,25 +396,25 @@ def _parse_book(source: Path, data: Any) -> AdviceBook:
     else:
         errors = _check_book(book)
     if errors:
-        _fail(source, errors)
+        fail(source, errors)
     return book
 
 
 @lru_cache(maxsize=1)
 def _default_book() -> AdviceBook:
-    return _parse_book(DEFAULT_ADVICE_PATH, read_yaml(DEFAULT_ADVICE_PATH, AdviceDataError))
+    return _parse_book(DEFAULT_ADVICE_PATH, read_yaml(DEFAULT_ADVICE_PATH))
 
 
 def load_advice(path: Path | None = None) -> AdviceBook:
     """Load and fully validate advice.yaml (the packaged file is read once and cached).
 
-    Raises AdviceDataError naming the entry and field of any mistake, including a
+    Raises DataFileError naming the entry and field of any mistake, including a
     placeholder a text may not use.
     """
     if path is None or Path(path).resolve() == DEFAULT_ADVICE_PATH:
         return _default_book()
     source = Path(path)
-    return _parse_book(source, read_yaml(source, AdviceDataError))
+    return _parse_book(source, read_yaml(source))
 
 
 # --------------------------------------------------------------------------- formatting
@@ -492,19 +487,6 @@ def _lower_first(text: str) -> str:
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         return text[0].lower() + text[1:]
     return text
-
-
-_JUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
-
-
-def clean_text(text: str, max_chars: int) -> str:
-    """User or stored text made safe to read: control, zero-width and bidi characters
-    removed, whitespace collapsed, cut to ``max_chars`` (with an ellipsis)."""
-    text = _JUNK.sub(" ", str(text)[: max_chars * 4])
-    text = " ".join(text.split())
-    if len(text) <= max_chars:
-        return text
-    return text[: max_chars - 1].rstrip() + "…"
 
 
 def _render(template: str, values: Mapping[str, str]) -> str:
@@ -650,7 +632,7 @@ def _figures(result: AnalysisResult, targets: genres.GenreTargets,
     return {
         "genre": result.genre.display_label,
         "context_label": rules.label.lower(),
-        "duration": format_time(result.duration_s),
+        "duration": clock(result.duration_s),
         "integrated": _fmt(loud.integrated_lufs, 1, "LUFS"),
         "short_term_max": _fmt(loud.short_term_max_lufs, 1, "LUFS"),
         "momentary_max": _fmt(loud.momentary_max_lufs, 1, "LUFS"),
@@ -724,12 +706,12 @@ def _spans_text(spans: Sequence[tuple[float, float]], duration: float, limit: in
     """Times as a DAW timeline shows them: "0:01.2-0:03.0, 0:05.5 and 2 more"."""
     clamped = [(max(0.0, b), min(duration, max(b, e))) for b, e in spans]
     if not clamped:
-        return f"{format_time(0.0)}-{format_time(duration)}, the whole track"
+        return f"{clock(0.0)}-{clock(duration)}, the whole track"
     if len(clamped) == 1 and duration > 0:
         begin, end = clamped[0]
         if begin <= 0.05 * duration and end >= 0.95 * duration:
-            return f"{format_time(0.0)}-{format_time(duration)}, the whole track"
-    shown = [format_time(b) if e - b < 0.3 else f"{format_time(b)}-{format_time(e)}"
+            return f"{clock(0.0)}-{clock(duration)}, the whole track"
+    shown = [clock(b) if e - b < 0.3 else f"{clock(b)}-{clock(e)}"
              for b, e in clamped[:limit]]
     more = len(clamped) - limit
     if more > 0:
@@ -767,8 +749,8 @@ def _issue_values(track: _Track, code: str, issues: list[Issue]) -> tuple[str | 
     spans = _issue_spans(code, issues, result)
     values.update(
         where=_spans_text(spans, duration),
-        start=format_time(min(b for b, _ in spans)),
-        end=format_time(min(duration, max(e for _, e in spans))),
+        start=clock(min(b for b, _ in spans)),
+        end=clock(min(duration, max(e for _, e in spans))),
         count=str(len(issues)),
     )
     first = issues[0]
@@ -832,8 +814,8 @@ def _issue_values(track: _Track, code: str, issues: list[Issue]) -> tuple[str | 
             if gaps:
                 variant = "gap"
                 values.update(where=_spans_text([(i.start_s, i.end_s) for i in gaps], duration),
-                              start=format_time(gaps[0].start_s),
-                              end=format_time(gaps[0].end_s))
+                              start=clock(gaps[0].start_s),
+                              end=clock(gaps[0].end_s))
             longest = max((i.value or i.end_s - i.start_s) for i in chosen)
             at_start = any(i.start_s <= 0.0 for i in edges)
             at_end = any(i.end_s >= duration - 0.5 for i in edges)
@@ -858,12 +840,12 @@ def _groups(track: _Track) -> list[_IssueGroup]:
     groups = []
     for code, issues in by_code.items():
         issues = sorted(issues, key=lambda i: (i.start_s, i.end_s))
-        severity = min((i.severity for i in issues), key=lambda s: SEVERITY_ORDER[s])
+        severity = min((i.severity for i in issues), key=lambda s: SEVERITY_RANK[s])
         variant, values = _issue_values(track, code, issues)
         groups.append(_IssueGroup(code=code, issues=issues, severity=severity,
                                   start_s=issues[0].start_s, variant=variant,
                                   values={**track.figures, **values}))
-    groups.sort(key=lambda g: (SEVERITY_ORDER[g.severity], g.start_s, g.code))
+    groups.sort(key=lambda g: (SEVERITY_RANK[g.severity], g.start_s, g.code))
     return groups
 
 
@@ -1048,7 +1030,7 @@ def _reference_findings(track: _Track) -> list[_ReferenceFinding]:
     if comparison is None:
         return []
     metrics = {m.metric: m for m in comparison.metrics}
-    reference = clean_text(comparison.reference_name or "the reference", 80)
+    reference = one_line(comparison.reference_name or "the reference", 80)
     found: list[_ReferenceFinding] = []
 
     def add(part: str, score: float, code: str | None, **values: str) -> None:
@@ -1130,12 +1112,12 @@ def offline_feedback(result: AnalysisResult, profile: Profile = "detailed") -> l
     track = _track(result, profile)
     ranked: list[tuple[tuple[int, int, float], FeedbackItem]] = []
     for group in track.groups:
-        ranked.append(((SEVERITY_ORDER[group.severity], 0, group.start_s),
+        ranked.append(((SEVERITY_RANK[group.severity], 0, group.start_s),
                        _issue_item(track, group)))
     if not track.groups:
-        ranked.append(((SEVERITY_ORDER["info"], 1, 0.0), _clean_item(track)))
+        ranked.append(((SEVERITY_RANK["info"], 1, 0.0), _clean_item(track)))
     for index, finding in enumerate(_reference_findings(track)):
-        ranked.append(((SEVERITY_ORDER["info"], 2, float(index)), _reference_item(track, finding)))
+        ranked.append(((SEVERITY_RANK["info"], 2, float(index)), _reference_item(track, finding)))
     if result.loudness.integrated_lufs is not None:
         context_items: list[FeedbackItem] = []
         if result.context == "mixdown":
@@ -1146,7 +1128,7 @@ def offline_feedback(result: AnalysisResult, profile: Profile = "detailed") -> l
             if track.groups:
                 context_items.append(_release_item(track))
             context_items.append(_platforms_item(track))
-        ranked += [((SEVERITY_ORDER["info"], 3, float(i)), item)
+        ranked += [((SEVERITY_RANK["info"], 3, float(i)), item)
                    for i, item in enumerate(context_items)]
     ranked.sort(key=lambda pair: pair[0])
     return [item for _, item in ranked]
@@ -1161,7 +1143,7 @@ def suggested_questions(context: str, genre_label: str, profile: Profile,
     first (in the order given, at most three), then the context's usual questions."""
     book = load_advice()
     chosen_profile = _profile(profile)
-    genre = clean_text(genre_label or genres.GENERIC_LABEL, 60)
+    genre = one_line(genre_label or genres.GENERIC_LABEL, 60)
     questions: list[str] = []
     seen_codes: list[str] = []
     for code in issue_codes:
@@ -1241,7 +1223,7 @@ def question_topics(question: str) -> list[str]:
     keywords as prefixes ("compressing"), and small typos ("lowdness", "streo")."""
     book = load_advice()
     not_typos = frozenset(_normalise(w) for w in book.not_typos)
-    normal = _normalise(clean_text(question, QUESTION_MAX_CHARS))
+    normal = _normalise(one_line(question, QUESTION_MAX_CHARS))
     tokens = normal.split()
     padded = f" {normal} "
     first_at: dict[str, int] = {}
@@ -1281,7 +1263,7 @@ def _topic_values(track: _Track) -> dict[str, str]:
     comparison = track.result.comparison
     if comparison is not None:
         metrics = {m.metric: m for m in comparison.metrics}
-        values["reference"] = clean_text(comparison.reference_name or "the reference", 80)
+        values["reference"] = one_line(comparison.reference_name or "the reference", 80)
 
         def delta(path: str, digits: int, unit: str, delta_unit: str | None = None) -> str:
             m = metrics.get(path)
@@ -1364,7 +1346,7 @@ _MARKUP = re.compile(r"(?m)^\s*(?:#+|>+|[-*+]\s|\d+[.)]\s)\s*|[*_`]{1,3}|!?\[([^
 
 def _plain(text: str) -> str:
     """Markdown reduced to its words (headings, emphasis and link targets dropped)."""
-    return clean_text(_MARKUP.sub(lambda m: m.group(1) or " ", text), 20000)
+    return one_line(_MARKUP.sub(lambda m: m.group(1) or " ", text), 20000)
 
 
 def _words(text: str) -> set[str]:
@@ -1389,9 +1371,9 @@ def _passage_quote(question: str, topics: Sequence[str], passages: Sequence[Pass
     if not sentences:
         sentences = [_plain(best.text)]
     sentence = max(sentences, key=lambda s: (len(wanted & _words(s)), -sentences.index(s)))
-    quote = clean_text(sentence.replace("“", "\"").replace("”", "\""), QUOTE_MAX_CHARS)
-    title = clean_text(best.title or best.doc_id or "knowledge base", 100)
-    heading = clean_text(best.heading or "", 100)
+    quote = one_line(sentence.replace("“", "\"").replace("”", "\""), QUOTE_MAX_CHARS)
+    title = one_line(best.title or best.doc_id or "knowledge base", 100)
+    heading = one_line(best.heading or "", 100)
     citation = f"(see: {title} › {heading})" if heading else f"(see: {title})"
     return track.note("follow_up", "passage", {"quote": quote, "citation": citation})
 
@@ -1416,7 +1398,7 @@ def offline_follow_up(result: AnalysisResult, question: str, profile: Profile = 
     as plain text and cut to QUESTION_MAX_CHARS characters.
     """
     track = _track(result, profile)
-    text = clean_text(question, QUESTION_MAX_CHARS)
+    text = one_line(question, QUESTION_MAX_CHARS)
     topics = question_topics(text)[:MAX_TOPICS]
     values = _topic_values(track)
     if topics:
@@ -1447,7 +1429,7 @@ def _key_sentence(answer: str, max_chars: int) -> str:
     measured figure (a number with a unit), else the first with a digit, else the first."""
     picked = []
     for paragraph in re.split(r"\n\s*\n", str(answer)):
-        text = _TITLE.sub("", clean_text(paragraph, 4000))
+        text = _TITLE.sub("", one_line(paragraph, 4000))
         if not text or text.startswith(("From the ", "Reference: ")):
             continue  # a quoted passage is not the answer
         sentences = [_TITLE.sub("", s.strip()) for s in _SENTENCE.split(text) if s.strip()]
@@ -1455,14 +1437,14 @@ def _key_sentence(answer: str, max_chars: int) -> str:
                   or next((s for s in sentences if re.search(r"\d", s)), None)
                   or sentences[0])
         picked.append(chosen)
-    return clean_text(" ".join(picked), max_chars)
+    return one_line(" ".join(picked), max_chars)
 
 
 def _prior_summary(text: str, max_chars: int) -> str:
     lines = [re.sub(r"^[-*•]\s*", "", line.strip()).rstrip(".;") for line in
              str(text).splitlines()]
     lines = [line for line in lines if line and not line.lower().startswith("summary of")]
-    return clean_text("; ".join(lines), max_chars)
+    return one_line("; ".join(lines), max_chars)
 
 
 def offline_summary(turns: Sequence[ChatTurn]) -> str:
@@ -1493,7 +1475,7 @@ def offline_summary(turns: Sequence[ChatTurn]) -> str:
                 lines.append(f"- ({dropped} earlier question{'s' if dropped > 1 else ''} "
                              "left out)")
             for question, answer in pairs[dropped:]:
-                q = clean_text(question, q_cap) if question else ""
+                q = one_line(question, q_cap) if question else ""
                 a = _key_sentence(answer, a_cap) if answer else "not answered yet"
                 lines.append(f"- Q: {q} A: {a}" if q else f"- A: {a}")
             text = "\n".join(lines)
@@ -1501,7 +1483,7 @@ def offline_summary(turns: Sequence[ChatTurn]) -> str:
                 return text
             if q_cap > 70:
                 break  # tighten the caps before dropping questions
-    return clean_text(text, SUMMARY_MAX_CHARS)
+    return one_line(text, SUMMARY_MAX_CHARS)
 
 
 # --------------------------------------------------------------------------- album
@@ -1524,7 +1506,7 @@ def _album_item(book: AdviceBook, part: str, profile: Profile, values: Mapping[s
 
 
 def _name(track: str) -> str:
-    return clean_text(track, 80) or "Untitled"
+    return one_line(track, 80) or "Untitled"
 
 
 def _value_of(values: Sequence[TrackValue], track: str | None) -> float | None:
@@ -1670,7 +1652,7 @@ def issue_reference(profile: Profile = "detailed") -> list[tuple[str, str, str]]
     it in each context, with figures named instead of measured (for the docs)."""
     book = load_advice()
     figures = _GenericFigures()
-    entries = []
+    entries: list[tuple[str, str, str]] = []
     for code in ISSUE_CODES:
         advice = book.issues[code]
         lines = [_render(advice.why.pick("master", profile), figures), ""]

@@ -21,17 +21,17 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from zz_core.datafiles import DATA_DIR, read_yaml, validation_lines
-from zz_core.errors import UnknownOptionError, ZzError
+from zz_core.datafiles import DATA_DIR, fail, read_yaml, validation_lines
+from zz_core.errors import UnknownOptionError
 from zz_core.judge import genres
 from zz_core.judge.genres import ContextRules, GenreTargets, Range
-from zz_core.judge.pipeline import AnalysisResult, Context, judging_rules
+from zz_core.judge.judging import judging_rules
+from zz_core.judge.models import AnalysisResult
+from zz_core.vocab import NAMINGS, Context, Naming
 
 DEFAULT_PRESETS_PATH = DATA_DIR / "presets.yaml"
 
 DeviceKind = Literal["eq", "compressor", "transient", "multiband", "limiter", "utility"]
-Naming = Literal["generic", "ableton"]
-NAMINGS: tuple[Naming, ...] = ("generic", "ableton")
 DEVICE_ORDER: tuple[DeviceKind, ...] = ("eq", "compressor", "transient", "multiband",
                                         "utility", "limiter")
 PARAMETERS: dict[DeviceKind, tuple[str, ...]] = {
@@ -54,8 +54,6 @@ MONO_WIDTH = 1e-4
 """Side/mid ratio at or below which a stereo file is mono in effect (as issues.MONO_WIDTH)."""
 
 
-class PresetDataError(ZzError, ValueError):
-    """presets.yaml is missing, unreadable or invalid; the message names the field."""
 
 
 # --------------------------------------------------------------------------- public models
@@ -250,19 +248,19 @@ def _parse_table(source: Path, data: Any) -> PresetTable:
         return PresetTable.model_validate(data)
     except ValidationError as err:
         problems = validation_lines("", err)
-    raise PresetDataError(f"{source.name} is invalid: " + "; ".join(problems[:12]))
+    fail(source, problems)
 
 
 @lru_cache(maxsize=1)
 def _default_table() -> PresetTable:
-    return _parse_table(DEFAULT_PRESETS_PATH, read_yaml(DEFAULT_PRESETS_PATH, PresetDataError))
+    return _parse_table(DEFAULT_PRESETS_PATH, read_yaml(DEFAULT_PRESETS_PATH))
 
 
 def load_preset_table(path: Path | None = None) -> PresetTable:
     """Load and validate presets.yaml; the packaged file is read once and cached."""
     if path is None or Path(path).resolve() == DEFAULT_PRESETS_PATH:
         return _default_table()
-    return _parse_table(Path(path), read_yaml(Path(path), PresetDataError))
+    return _parse_table(Path(path), read_yaml(Path(path)))
 
 
 # --------------------------------------------------------------------------- judging rules

@@ -9,17 +9,18 @@ turns it covers, and only the most recent turns that fit ``THREAD_TOKEN_BUDGET``
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 
 from zz_core.advise import tokens
-from zz_core.advise.feedback import ChatTurn, PassageLike, Profile
+from zz_core.advise.feedback import ChatTurn, PassageLike
+from zz_core.fmt import clock, figure
 from zz_core.judge import genres
 from zz_core.judge.album import CohesionSummary, KeyTransition, Spread
-from zz_core.judge.issues import format_time
-from zz_core.judge.pipeline import AnalysisResult, judging_rules
+from zz_core.judge.judging import judging_rules
+from zz_core.judge.models import AnalysisResult
 from zz_core.knowledge.documents import heading_context
-from zz_core.output.console import figure
+from zz_core.text import printable
+from zz_core.vocab import Profile
 
 Message = dict[str, str]
 
@@ -82,12 +83,11 @@ ITEM_FORMAT = (
 # --------------------------------------------------------------------------- user text
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 def clean_user_text(text: str, max_chars: int = QUESTION_MAX_CHARS) -> str:
     """User text as safe prompt data: no control characters, no tag spoofing, capped."""
-    text = _CONTROL.sub("", text).replace("<user_text>", "").replace("</user_text>", "")
+    text = printable(text).replace("<user_text>", "").replace("</user_text>", "")
     text = text.strip()
     return text if len(text) <= max_chars else text[:max_chars].rstrip() + " [...]"
 
@@ -124,7 +124,7 @@ def _track_section(result: AnalysisResult, name: str | None,
         f"name: \"{title}\"",
         f"context: {rules.label} ({result.context})",
         f"genre: {result.genre.display_label}",
-        f"duration: {format_time(result.duration_s)}; {result.sample_rate_hz} Hz; "
+        f"duration: {clock(result.duration_s)}; {result.sample_rate_hz} Hz; "
         f"{result.channels} channel(s); {result.source_format}",
     ])
 
@@ -216,8 +216,8 @@ def _issues_section(result: AnalysisResult) -> str:
         return "ISSUES FOUND BY THE ANALYSER\nnone"
     lines = ["ISSUES FOUND BY THE ANALYSER (code, severity, where, message)"]
     for issue in result.issues[:24]:
-        lines.append(f"- {issue.code} [{issue.severity}] {format_time(issue.start_s)}-"
-                     f"{format_time(issue.end_s)}: {issue.message}")
+        lines.append(f"- {issue.code} [{issue.severity}] {clock(issue.start_s)}-"
+                     f"{clock(issue.end_s)}: {issue.message}")
     if len(result.issues) > 24:
         lines.append(f"- ... and {len(result.issues) - 24} more of the same kinds")
     return "\n".join(lines)

@@ -11,14 +11,15 @@ as if it were an answer.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 from zz_core.advise import tokens
-from zz_core.advise.feedback import ProviderName, Usage
+from zz_core.advise.feedback import Usage
+from zz_core.config import Settings, load_settings
 from zz_core.errors import ZzError
+from zz_core.vocab import PROVIDERS, ProviderName
 
 Message = dict[str, str]
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
@@ -70,28 +71,30 @@ class ProviderConfig:
         return replace(self, **{k: v for k, v in changes.items() if v not in (None, "")})
 
 
-def config_from_env(env: Mapping[str, str] | None = None) -> ProviderConfig:
-    """Provider settings from the environment.
-
-    ``ZZ_LLM_PROVIDER`` (offline | openai | compatible; default: openai when
-    ``OPENAI_API_KEY`` is set, else offline), ``ZZ_LLM_MODEL``, ``ZZ_LLM_BASE_URL``,
-    ``ZZ_LLM_API_KEY`` (else ``OPENAI_API_KEY``), ``ZZ_LLM_TIMEOUT_S``.
-    """
-    env = os.environ if env is None else env
-    key = env.get("ZZ_LLM_API_KEY") or env.get("OPENAI_API_KEY") or None
-    provider = (env.get("ZZ_LLM_PROVIDER") or ("openai" if key else "offline")).lower()
-    if provider not in ("offline", "openai", "compatible"):
+def provider_config(settings: Settings) -> ProviderConfig:
+    """The configured language model (``zz_core.config``: ``[llm]`` in the secrets or
+    ``ZZ_LLM_PROVIDER`` = offline | openai | compatible, default openai when an API key
+    is set, else offline; ``ZZ_LLM_MODEL``, ``ZZ_LLM_BASE_URL``, ``ZZ_LLM_API_KEY`` or
+    ``OPENAI_API_KEY``, ``ZZ_LLM_TIMEOUT_S``)."""
+    key = settings.llm_api_key or None
+    provider = (settings.llm_provider or ("openai" if key else "offline")).lower()
+    if provider not in PROVIDERS:
         raise ProviderError(f"unknown provider {provider!r}: use offline, openai or "
                             "compatible", "config", retryable=False)
     default_model = OFFLINE_MODEL if provider == "offline" else DEFAULT_OPENAI_MODEL
     return ProviderConfig(
-        provider=provider,  # type: ignore[arg-type]
-        model=env.get("ZZ_LLM_MODEL") or default_model,
+        provider=provider,
+        model=settings.llm_model or default_model,
         api_key=key,
-        base_url=env.get("ZZ_LLM_BASE_URL") or None,
-        timeout_s=float(env.get("ZZ_LLM_TIMEOUT_S") or 60.0),
-        estimate_model=env.get("ZZ_LLM_MODEL") or DEFAULT_OPENAI_MODEL,
+        base_url=settings.llm_base_url or None,
+        timeout_s=settings.llm_timeout_s or 60.0,
+        estimate_model=settings.llm_model or DEFAULT_OPENAI_MODEL,
     )
+
+
+def config_from_env(env: Mapping[str, str] | None = None) -> ProviderConfig:
+    """``provider_config`` of the settings read from ``env`` (default: the environment)."""
+    return provider_config(load_settings(environ=env))
 
 
 class Reply:

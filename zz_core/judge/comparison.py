@@ -4,17 +4,12 @@ issues the difference reveals, under the same codes as the absolute checks."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-from zz_core.judge.genres import Severity
 from zz_core.judge.issues import Issue
+from zz_core.judge.models import AnalysisResult, Comparison, MetricDelta, TonalDifference
 from zz_core.measure.spectrum import LEVEL_MATCH_OCTAVES_HZ
-
-if TYPE_CHECKING:
-    from zz_core.judge.pipeline import AnalysisResult
+from zz_core.vocab import Severity
 
 LOUDNESS_DELTA_LU = 1.5
 PLR_DELTA_DB = 2.0
@@ -42,39 +37,6 @@ METRICS: tuple[tuple[str, str, str], ...] = (
     ("stereo.low_end_correlation", "Low-end correlation", ""),
     ("transients.strength_crest_db", "Transient crest", "dB"),
 )
-
-
-class MetricDelta(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    metric: str
-    label: str
-    unit: str
-    track: float | None
-    reference: float | None
-    delta: float | None  # track - reference
-
-
-class TonalDifference(BaseModel):
-    """Third-octave EQ move (dB) that brings the level-matched track to the reference."""
-
-    model_config = ConfigDict(frozen=True)
-
-    centres_hz: list[float]
-    eq_move_db: list[float | None]
-    level_offset_db: float  # how much louder the reference's spectrum is overall
-
-
-class Comparison(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    reference_name: str | None
-    metrics: list[MetricDelta]
-    key_track: str | None
-    key_reference: str | None
-    band_deltas_db: dict[str, float | None]  # band level track - reference (level-matched)
-    tonal_difference: TonalDifference
-    issues: list[Issue]
 
 
 def metric_value(result: AnalysisResult, path: str) -> float | None:

@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal, NoReturn, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import numpy as np
 from pydantic import (
@@ -30,8 +30,10 @@ from pydantic import (
     model_validator,
 )
 
-from zz_core.datafiles import DATA_DIR, read_yaml, validation_lines
-from zz_core.errors import UnknownOptionError, ZzError
+from zz_core.datafiles import DATA_DIR, DataFileError, fail, read_yaml, validation_lines
+from zz_core.errors import UnknownOptionError
+from zz_core.text import one_line
+from zz_core.vocab import CONTEXTS, Severity
 
 DEFAULT_GENRES_PATH = DATA_DIR / "genres.yaml"
 OCTAVE_CENTRES_HZ: tuple[float, ...] = (
@@ -39,18 +41,13 @@ OCTAVE_CENTRES_HZ: tuple[float, ...] = (
 )
 """Nominal octave-band centres (IEC 61260) of ``tonal_curve_db``; 1000 Hz is the 0 dB reference."""
 REFERENCE_OCTAVE_HZ = 1000.0
-CONTEXTS: tuple[str, ...] = ("mixdown", "mastering", "master")
 GENERIC_LABEL = "Generic"
 MAX_FREE_TEXT_CHARS = 60
-_MAX_REPORTED_PROBLEMS = 12
 _DEEP_MERGED_FIELDS = ("low_end", "tonal_curve_db")
 
-Severity = Literal["info", "warning", "critical"]
 _T = TypeVar("_T")
 
 
-class GenreDataError(ZzError, ValueError):
-    """genres.yaml is missing, unreadable or invalid; the message names the entry and field."""
 
 
 class _Frozen(BaseModel):
@@ -408,8 +405,7 @@ def _clean_free_text(text: str | None) -> str | None:
     """Typed text for display: printable, whitespace collapsed, at most 60 characters."""
     if text is None:
         return None
-    printable = "".join(ch if ch.isprintable() else " " for ch in text)
-    cleaned = " ".join(printable.split())[:MAX_FREE_TEXT_CHARS].rstrip()
+    cleaned = one_line(text)[:MAX_FREE_TEXT_CHARS].rstrip()
     return cleaned or None
 
 
@@ -449,14 +445,7 @@ class _FileRaw(_Frozen):
 
 def _raise_problems(source: Path, problems: list[str]) -> None:
     if problems:
-        _fail(source, problems)
-
-
-def _fail(source: Path, problems: list[str]) -> NoReturn:
-    shown = problems[:_MAX_REPORTED_PROBLEMS]
-    more = len(problems) - len(shown)
-    tail = f" (and {more} more)" if more > 0 else ""
-    raise GenreDataError(f"{source.name} is invalid: " + "; ".join(shown) + tail)
+        fail(source, problems)
 
 
 def _merge_fields(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -527,12 +516,12 @@ def _validate_file(source: Path, data: Any) -> _FileRaw:
         return _FileRaw.model_validate(data)
     except ValidationError as err:
         errors = validation_lines("", err)
-    _fail(source, errors)
+    fail(source, errors)
 
 
 def _parse_table(source: Path, data: Any) -> GenreTable:
     if not isinstance(data, dict):
-        raise GenreDataError(f"{source.name} must be a mapping with contexts, defaults, genres")
+        raise DataFileError(f"{source.name} must be a mapping with contexts, defaults, genres")
     raw = _validate_file(source, data)
     problems: list[str] = []
     if set(raw.contexts) != set(CONTEXTS):
@@ -540,7 +529,7 @@ def _parse_table(source: Path, data: Any) -> GenreTable:
     if not raw.genres:
         problems.append("genres: at least one genre is needed")
     _check_slugs("genres", raw.genres, problems)
-    contexts = {
+    contexts: dict[str, ContextRules] = {
         name: ContextRules(name=name, **raw.contexts[name].model_dump())
         for name in CONTEXTS
         if name in raw.contexts
@@ -554,19 +543,19 @@ def _parse_table(source: Path, data: Any) -> GenreTable:
 
 @lru_cache(maxsize=1)
 def _default_table() -> GenreTable:
-    return _parse_table(DEFAULT_GENRES_PATH, read_yaml(DEFAULT_GENRES_PATH, GenreDataError))
+    return _parse_table(DEFAULT_GENRES_PATH, read_yaml(DEFAULT_GENRES_PATH))
 
 
 def load_genre_table(path: Path | None = None) -> GenreTable:
     """Load and fully validate genres.yaml; the packaged file is read once and cached.
 
-    Raises GenreDataError naming the entry and field (e.g. ``genres.metal.subgenres.doom.
+    Raises DataFileError naming the entry and field (e.g. ``genres.metal.subgenres.doom.
     targets.bpm: min 90 is above max 60``). Another path is read afresh on every call.
     """
     if path is None or Path(path).resolve() == DEFAULT_GENRES_PATH:
         return _default_table()
     source = Path(path)
-    return _parse_table(source, read_yaml(source, GenreDataError))
+    return _parse_table(source, read_yaml(source))
 
 
 # --------------------------------------------------------------------------- public lookups

@@ -13,19 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from zz_core.judge.genres import ContextRules, GenreTargets, Severity
+from zz_core.fmt import clock
+from zz_core.judge.genres import ContextRules, GenreTargets
 from zz_core.measure.loudness import LoudnessResult
 from zz_core.measure.peaks import DynamicsResult, PeakResult
 from zz_core.measure.spectrum import SpectralFrames, SpectrumResult
 from zz_core.measure.stereo import StereoResult
-
-ISSUE_CODES = (
-    "clipping", "true_peak_over", "dc_offset", "phase_cancellation", "wide_low_end",
-    "channel_imbalance", "mono", "too_quiet", "too_loud", "over_compressed", "too_dynamic",
-    "low_end_excess", "low_end_lacking", "low_mid_excess", "harshness", "dull_highs", "silence",
-    "narrow_image", "wide_image",
-)
-SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+from zz_core.vocab import SEVERITY_RANK, Severity
 
 CLIP_LEVEL = 0.999  # -0.009 dBFS: a sample this close to full scale counts as "at the rail"
 CLIP_MIN_RUN = 3  # consecutive samples at the rail = flat-topped wave, i.e. clipped
@@ -89,7 +83,7 @@ def detect_issues(inputs: IssueInputs) -> list[Issue]:
         detect_tonal_balance,
     ]
     found = [issue for detector in detectors for issue in detector(inputs)]
-    return sorted(found, key=lambda i: (SEVERITY_ORDER[i.severity], i.start_s, i.code))
+    return sorted(found, key=lambda i: (SEVERITY_RANK[i.severity], i.start_s, i.code))
 
 
 def time_spans(
@@ -115,14 +109,8 @@ def time_spans(
     return [(round(b, 3), round(e, 3)) for b, e in spans if e - b >= min_length_s]
 
 
-def format_time(seconds: float) -> str:
-    """m:ss.s as a producer reads a DAW timeline."""
-    minutes, rest = divmod(max(0.0, seconds), 60.0)
-    return f"{int(minutes)}:{rest:04.1f}"
-
-
 def _where(spans: list[tuple[float, float]], limit: int = 3) -> str:
-    shown = ", ".join(f"{format_time(b)}-{format_time(e)}" for b, e in spans[:limit])
+    shown = ", ".join(f"{clock(b)}-{clock(e)}" for b, e in spans[:limit])
     more = f" and {len(spans) - limit} more" if len(spans) > limit else ""
     return f"{shown}{more}"
 
@@ -158,7 +146,7 @@ def detect_silence(inputs: IssueInputs) -> list[Issue]:
             issues.append(Issue(
                 code="silence", severity="warning", start_s=begin, end_s=end,
                 value=round(length, 1),
-                message=f"The audio drops out for {length:.1f} s at {format_time(begin)}; "
+                message=f"The audio drops out for {length:.1f} s at {clock(begin)}; "
                         "check for a muted part or an export glitch."))
     return issues
 
@@ -203,7 +191,7 @@ def detect_clipping(inputs: IssueInputs) -> list[Issue]:
     return [Issue(
         code="clipping", severity=inputs.context.clip_severity,
         start_s=round(b, 3), end_s=round(max(e, b + 0.01), 3), value=float(n),
-        message=f"Clipped (flat-topped) samples at {format_time(b)}: {int(n)} clipped "
+        message=f"Clipped (flat-topped) samples at {clock(b)}: {int(n)} clipped "
                 f"run{'s' if n != 1 else ''} here ({len(runs)} in the track). Lower the "
                 "level feeding the output or limit with a true-peak ceiling.")
         for b, e, n in spans]
@@ -461,7 +449,7 @@ def detect_tonal_balance(inputs: IssueInputs) -> list[Issue]:
             start_s=start, end_s=end, value=round(worst, 1), limit=sign * tolerance,
             message=f"{worst:+.1f} dB {direction} the {inputs.genre_label} tonal target "
                     f"(tolerance ±{tolerance:.0f} dB), most pronounced at "
-                    f"{format_time(start)}-{format_time(end)}. {advice}"))
+                    f"{clock(start)}-{clock(end)}. {advice}"))
     return issues
 
 

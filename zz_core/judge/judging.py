@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
 
+from zz_core.errors import UnknownOptionError
 from zz_core.judge import genres
-from zz_core.judge.pipeline import AnalysisResult, judging_rules
-
-Status = Literal["good", "warn", "bad", "unknown"]
+from zz_core.judge.models import AnalysisResult
+from zz_core.vocab import Status
 
 LOUDNESS_WARN_LU = 3.0
 """Integrated loudness this far outside its range is a warning; farther is bad
@@ -25,6 +24,19 @@ KEY_CONFIDENT = 0.5
 TEMPO_MULTIPLES = (1.0, 0.5, 2.0)
 """Tempo readings accepted against the genre range: half and double time count."""
 FULL_SCALE_DBTP = 0.0
+
+
+def judging_rules(result: AnalysisResult) -> tuple[genres.GenreTargets, genres.ContextRules]:
+    """The genre targets and context rules a result is judged against. A genre no longer
+    in the table (an old stored result) falls back to the defaults."""
+    choice = result.genre
+    subgenre = choice.subgenre if choice.subgenre_known else choice.subgenre_label
+    try:
+        resolved = genres.resolve_targets(choice.genre, subgenre)
+    except UnknownOptionError:
+        resolved = genres.resolve_targets(None)
+    return resolved.targets, genres.context_rules(result.context)
+
 
 
 @dataclass(frozen=True)

@@ -11,115 +11,26 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
-from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 
-from zz_core.errors import UnknownOptionError
 from zz_core.judge import genres
-from zz_core.judge.comparison import Comparison, compare
-from zz_core.judge.issues import Issue, IssueInputs, detect_issues
+from zz_core.judge.comparison import compare
+from zz_core.judge.issues import IssueInputs, detect_issues
+from zz_core.judge.models import (
+    AnalysisOptions,
+    AnalysisResult,
+    LoudnessSummary,
+    SeriesBundle,
+    Waveform,
+)
 from zz_core.judge.platforms import PlatformOutcome, simulate_platforms
 from zz_core.measure import features, loudness, peaks, rhythm, spectrum, stereo, tonality
 from zz_core.measure.decoding import Audio, load_audio
-from zz_core.measure.rhythm import TempoResult, TransientResult
-from zz_core.measure.series import TimeSeries
-from zz_core.measure.spectrum import Band, SpectrumResult
-from zz_core.measure.stereo import StereoResult
-from zz_core.measure.tonality import KeyResult
 from zz_core.measure.truepeak import channel_true_peak
 
-SCHEMA_VERSION = 1
 WORKER_THREADS = max(2, os.cpu_count() or 2)
 WAVEFORM_POINTS = 2000
-Context = Literal["mixdown", "mastering", "master"]
-
-
-class AnalysisOptions(BaseModel):
-    """What the producer told us about the track."""
-
-    model_config = ConfigDict(frozen=True)
-
-    context: Context = "mixdown"
-    genre: str | None = None
-    subgenre: str | None = None
-
-
-class LoudnessSummary(loudness.LoudnessFigures):
-    """Headline loudness and dynamics (BS.1770-5, EBU R128, Tech 3342, TT DR)."""
-
-    true_peak_dbtp: float | None
-    true_peak_per_channel_dbtp: list[float | None]
-    true_peak_oversampling: int
-    sample_peak_dbfs: float | None
-    rms_dbfs: float | None
-    plr_db: float | None
-    psr_db: float | None
-    psr_min_db: float | None
-    crest_db: float | None
-    dr: int | None
-
-
-class Waveform(BaseModel):
-    """Min/max envelope over all channels, one pair per ``hop_s`` seconds."""
-
-    model_config = ConfigDict(frozen=True)
-
-    hop_s: float
-    minimum: list[float]
-    maximum: list[float]
-
-
-class SeriesBundle(BaseModel):
-    """Everything plotted against time."""
-
-    model_config = ConfigDict(frozen=True)
-
-    momentary_lufs: TimeSeries
-    short_term_lufs: TimeSeries
-    true_peak_dbtp: TimeSeries
-    psr_db: TimeSeries
-    correlation: TimeSeries
-    waveform: Waveform
-
-
-class AnalysisResult(BaseModel):
-    """The engine's full result; serialised as the CLI's JSON and stored by the app."""
-
-    model_config = ConfigDict(frozen=True)
-
-    schema_version: int = SCHEMA_VERSION
-    file_name: str | None
-    duration_s: float
-    sample_rate_hz: int
-    channels: int
-    source_format: str
-    context: Context
-    genre: genres.GenreChoice
-    loudness: LoudnessSummary
-    tempo: TempoResult
-    key: KeyResult
-    transients: TransientResult
-    stereo: StereoResult
-    bands: list[Band]
-    spectrum: SpectrumResult
-    platforms: list[PlatformOutcome]
-    issues: list[Issue]
-    series: SeriesBundle
-    comparison: Comparison | None = Field(default=None)
-
-
-def judging_rules(result: AnalysisResult) -> tuple[genres.GenreTargets, genres.ContextRules]:
-    """The genre targets and context rules a result is judged against. A genre no longer
-    in the table (an old stored result) falls back to the defaults."""
-    choice = result.genre
-    subgenre = choice.subgenre if choice.subgenre_known else choice.subgenre_label
-    try:
-        resolved = genres.resolve_targets(choice.genre, subgenre)
-    except UnknownOptionError:
-        resolved = genres.resolve_targets(None)
-    return resolved.targets, genres.context_rules(result.context)
 
 
 def analyze_file(path: str | os.PathLike[str], options: AnalysisOptions | None = None,

@@ -10,12 +10,11 @@ from __future__ import annotations
 import math
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from zz_core.datafiles import DATA_DIR, read_yaml, validation_lines
-from zz_core.errors import ZzError
+from zz_core.datafiles import DATA_DIR, fail, read_yaml, validation_lines
 
 DEFAULT_PLATFORMS_PATH = DATA_DIR / "platforms.yaml"
 FULL_SCALE_DBTP = 0.0
@@ -26,8 +25,6 @@ _AT_TARGET_DB = 0.05
 PlatformKind = Literal["streaming", "broadcast"]
 
 
-class PlatformDataError(ZzError, ValueError):
-    """platforms.yaml is missing, unreadable or invalid; the message names platform and field."""
 
 
 class Platform(BaseModel):
@@ -109,10 +106,6 @@ class _PlatformFile(BaseModel):
 # --------------------------------------------------------------------------- loading
 
 
-def _fail(source: Path, problems: list[str]) -> NoReturn:
-    raise PlatformDataError(f"{source.name} is invalid: " + "; ".join(problems))
-
-
 def _parse_platforms(source: Path, data: Any) -> list[Platform]:
     try:
         raw = _PlatformFile.model_validate(data)
@@ -121,7 +114,7 @@ def _parse_platforms(source: Path, data: Any) -> list[Platform]:
     else:
         problems = []
     if problems:
-        _fail(source, problems)
+        fail(source, problems)
     platforms: list[Platform] = []
     for index, row in enumerate(raw.platforms):
         where = f"platforms[{index}] ({row.get('slug') or row.get('name') or '?'})"
@@ -133,25 +126,25 @@ def _parse_platforms(source: Path, data: Any) -> list[Platform]:
     problems.extend(f"platforms: slug {s!r} is used twice" for s in sorted(set(slugs))
                     if slugs.count(s) > 1)
     if problems:
-        _fail(source, problems)
+        fail(source, problems)
     return platforms
 
 
 @lru_cache(maxsize=1)
 def _default_platforms() -> tuple[Platform, ...]:
-    data = read_yaml(DEFAULT_PLATFORMS_PATH, PlatformDataError)
+    data = read_yaml(DEFAULT_PLATFORMS_PATH)
     return tuple(_parse_platforms(DEFAULT_PLATFORMS_PATH, data))
 
 
 def load_platforms(path: Path | None = None) -> list[Platform]:
     """All platforms in file order; the packaged file is read once and cached.
 
-    Raises PlatformDataError naming the platform and field of any mistake.
+    Raises DataFileError naming the platform and field of any mistake.
     """
     if path is None or Path(path).resolve() == DEFAULT_PLATFORMS_PATH:
         return list(_default_platforms())
     source = Path(path)
-    return _parse_platforms(source, read_yaml(source, PlatformDataError))
+    return _parse_platforms(source, read_yaml(source))
 
 
 # --------------------------------------------------------------------------- simulation

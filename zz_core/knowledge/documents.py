@@ -14,13 +14,13 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-import unicodedata
 from pathlib import Path, PurePosixPath
 
 from pydantic import BaseModel
 
 from zz_core.datafiles import KNOWLEDGE_DIR
 from zz_core.errors import ZzError
+from zz_core.text import printable
 
 DEFAULT_KNOWLEDGE_DIR = KNOWLEDGE_DIR
 
@@ -35,9 +35,6 @@ HEADING_SEPARATOR = " › "
 
 _HEADING = re.compile(r"^(#{1,3})[ \t]+(.+?)[ \t]*#*[ \t]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
-# C0/C1 controls other than tab and newline, zero-width and bidi controls, BOM.
-_JUNK_CHARS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff]")
 _BINARY_CHARS = re.compile("[\x00-\x08\x0e-\x1f\x7f]")  # never in text files
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+")
 _BLANK_LINES = re.compile(r"\n[ \t]*\n+")
@@ -104,7 +101,7 @@ def sanitize_text(text: str) -> str:
     """Unix newlines, NFC, no control/zero-width characters, at most one blank line."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     text = text.replace("\u2028", "\n").replace("\u2029", "\n\n")
-    text = _JUNK_CHARS.sub("", unicodedata.normalize("NFC", text))
+    text = printable(text)
     return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
@@ -169,7 +166,7 @@ def document_from_upload(name: str, data: bytes) -> Document:
 def _safe_name(name: str) -> str:
     """The base name of an uploaded file, without path or control characters."""
     base = PurePosixPath(name.replace("\\", "/")).name
-    base = _JUNK_CHARS.sub("", unicodedata.normalize("NFC", base)).strip()
+    base = printable(base).strip()
     return base[:MAX_NAME_CHARS] or "upload"
 
 

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-import math
-from typing import TYPE_CHECKING
-
+from zz_core.advise.answers import DocsAnswer
 from zz_core.advise.feedback import Feedback
-from zz_core.judge.pipeline import AnalysisResult
-
-if TYPE_CHECKING:
-    from zz_core.advise.answers import DocsAnswer
-from zz_core.judge.issues import format_time
+from zz_core.fmt import clock, figure
+from zz_core.judge.models import AnalysisResult
 
 _SEVERITY_MARK = {"critical": "!!", "warning": "! ", "info": "i "}
-
-
-def figure(value: float | int | None, unit: str = "", digits: int = 1,
-           sign: bool = False) -> str:
-    """A measured figure as text: "-14.0 LUFS", "+0.3 dBTP", "10" (an integer, unsigned),
-    "n/a" when unmeasured. Shared by the terminal, the prompts and the PDF report."""
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    text = f"{value:+.{digits}f}" if sign else f"{value:.{digits}f}"
-    if isinstance(value, int) and not isinstance(value, bool) and not sign:
-        text = str(value)
-    return f"{text} {unit}".rstrip()
 
 
 def format_report(result: AnalysisResult) -> str:
@@ -41,7 +24,7 @@ def _title(result: AnalysisResult) -> str:
     genre = result.genre.genre_label
     if result.genre.subgenre_label:
         genre += f" / {result.genre.subgenre_label}"
-    return (f"{result.file_name or 'track'}: {format_time(result.duration_s)}, "
+    return (f"{result.file_name or 'track'}: {clock(result.duration_s)}, "
             f"{result.sample_rate_hz} Hz, {result.channels} ch, {result.source_format}; "
             f"context {result.context}, genre {genre}")
 
@@ -105,7 +88,7 @@ def _issues(result: AnalysisResult) -> list[str]:
         return ["Issues: none found"]
     lines = ["Issues"]
     lines += [f"  {_SEVERITY_MARK[i.severity]} {i.code} "
-              f"[{format_time(i.start_s)}-{format_time(i.end_s)}]: {i.message}"
+              f"[{clock(i.start_s)}-{clock(i.end_s)}]: {i.message}"
               for i in result.issues]
     return lines
 

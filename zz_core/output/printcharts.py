@@ -33,10 +33,9 @@ from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from zz_core.advise.presets import plr_range
 from zz_core.judge import genres
-from zz_core.judge.comparison import Comparison
 from zz_core.judge.issues import Issue
-from zz_core.judge.judging import correlation_status
-from zz_core.judge.pipeline import AnalysisResult, judging_rules
+from zz_core.judge.judging import correlation_status, judging_rules
+from zz_core.judge.models import AnalysisResult, Comparison
 from zz_core.measure.series import TimeSeries
 from zz_core.measure.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
 

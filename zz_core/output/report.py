@@ -25,31 +25,26 @@ from fpdf.fonts import FontFace
 from fpdf.util import Padding
 from PIL import Image
 
-from zz_core.advise.feedback import ChatTurn, Feedback, FeedbackItem, Profile
+from zz_core.advise.feedback import ChatTurn, Feedback, FeedbackItem
 from zz_core.advise.presets import PresetChain, PresetDevice, PresetSetting
+from zz_core.fmt import clock, figure
 from zz_core.judge.album import CohesionSummary, Spread
 from zz_core.judge.genres import ContextRules, GenreTargets, Range
-from zz_core.judge.issues import (
-    IMBALANCE_CRITICAL_DB,
-    IMBALANCE_WARN_DB,
-    MONO_LOSS_LIMIT_DB,
-    Issue,
-    format_time,
-)
+from zz_core.judge.issues import IMBALANCE_CRITICAL_DB, IMBALANCE_WARN_DB, MONO_LOSS_LIMIT_DB, Issue
 from zz_core.judge.judging import (
     CORRELATION_WARN,
-    Status,
     correlation_status,
+    judging_rules,
     loudness_status,
     plr_floor,
     plr_status,
     tempo_status,
     true_peak_status,
 )
-from zz_core.judge.pipeline import AnalysisResult, judging_rules
+from zz_core.judge.models import AnalysisResult
 from zz_core.output import printcharts
-from zz_core.output.console import figure
 from zz_core.output.printcharts import cjk_font, dejavu_font, font_coverage, plain_text
+from zz_core.vocab import Profile, Status
 
 Mark = Literal["OK", "WARN", "FAIL", "—"]
 Colour = tuple[int, int, int]
@@ -321,7 +316,7 @@ def setting_value(setting: PresetSetting) -> str:
 def _time_span(issue: Issue, duration_s: float) -> str:
     if issue.start_s <= 0.05 and issue.end_s >= duration_s - 0.05:
         return "whole track"
-    return f"{format_time(issue.start_s)}-{format_time(issue.end_s)}"
+    return f"{clock(issue.start_s)}-{clock(issue.end_s)}"
 
 
 # --------------------------------------------------------------------------- judging
@@ -458,7 +453,7 @@ def _title_block(w: _Writer, title: str, name: str, subtitle: str,
 
 
 def _subtitle(result: AnalysisResult) -> str:
-    parts = [result.file_name or "", format_time(result.duration_s),
+    parts = [result.file_name or "", clock(result.duration_s),
              f"{result.sample_rate_hz} Hz", f"{result.channels} ch", result.source_format]
     return " · ".join(_short(p, 80) for p in parts if p)
 

@@ -24,11 +24,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
+from zz_core.config import SETTINGS, Settings, SettingsError, load_settings
 from zz_core.store.storage import NotFoundError, Track, audio_file_path, data_dir_from_env, utcnow
 
-DEFAULT_MAX_AGE_DAYS = 14.0
-DEFAULT_MAX_BYTES_PER_USER = 2 * 1024**3
-DEFAULT_INTERVAL_S = 3600.0
+DEFAULT_MAX_AGE_DAYS: float = SETTINGS["retention_days"].default
+DEFAULT_MAX_BYTES_PER_USER: int = int(SETTINGS["retention_max_bytes"].default)
+DEFAULT_INTERVAL_S: float = SETTINGS["retention_interval_s"].default
 # The size rule never takes audio younger than this: it may be under analysis right now.
 DEFAULT_GRACE_S = 3600.0
 LISTENING_MAX_AGE_S = 24 * 3600.0  # level-matched A/B copies: made again on demand
@@ -54,29 +55,20 @@ class RetentionSettings:
     interval_s: float = DEFAULT_INTERVAL_S
 
     @classmethod
+    def from_settings(cls, settings: Settings) -> RetentionSettings:
+        """The retention settings (``ZZ_RETENTION_DAYS``, ``ZZ_RETENTION_MAX_BYTES``,
+        ``ZZ_RETENTION_INTERVAL_S``; 0 switches a rule off)."""
+        return cls(max_age_days=settings.retention_days or None,
+                   max_bytes_per_user=int(settings.retention_max_bytes) or None,
+                   interval_s=settings.retention_interval_s)
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> RetentionSettings:
-        """Read ``ZZ_RETENTION_DAYS``, ``ZZ_RETENTION_MAX_BYTES``, ``ZZ_RETENTION_INTERVAL_S``."""
-        env = os.environ if environ is None else environ
-        days = _number(env, "ZZ_RETENTION_DAYS", DEFAULT_MAX_AGE_DAYS)
-        max_bytes = _number(env, "ZZ_RETENTION_MAX_BYTES", DEFAULT_MAX_BYTES_PER_USER)
-        interval = _number(env, "ZZ_RETENTION_INTERVAL_S", DEFAULT_INTERVAL_S)
-        if interval <= 0:
-            raise ValueError("ZZ_RETENTION_INTERVAL_S must be a positive number of seconds")
-        return cls(max_age_days=days or None, max_bytes_per_user=int(max_bytes) or None,
-                   interval_s=interval)
-
-
-def _number(env: Mapping[str, str], name: str, default: float) -> float:
-    text = env.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        raise ValueError(f"{name} must be a number, not {text!r}") from None
-    if not 0 <= value < float("inf"):
-        raise ValueError(f"{name} must be 0 or more, not {text!r}")
-    return value
+        """``from_settings`` of the settings read from ``environ`` (default: os.environ)."""
+        try:
+            return cls.from_settings(load_settings(environ=environ))
+        except SettingsError as error:
+            raise ValueError(str(error)) from None
 
 
 def apply_retention(engine: Engine, data_dir: str | os.PathLike[str] | None = None,

@@ -15,13 +15,12 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import unicodedata
 import uuid
 from collections.abc import Collection, Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar, get_args
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -30,31 +29,22 @@ from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, Session, SQLModel, col, delete, func, select, update
 
+from zz_core.config import load_settings
 from zz_core.datafiles import MIGRATIONS_DIR
 from zz_core.errors import UnknownOptionError, ZzError
 from zz_core.judge import genres
-from zz_core.judge.pipeline import SCHEMA_VERSION, AnalysisResult
+from zz_core.judge.models import SCHEMA_VERSION, AnalysisResult
 from zz_core.measure.decoding import Audio, decode_bytes
+from zz_core.text import one_line
+from zz_core.vocab import AUDIO_EXTENSIONS, MESSAGE_KINDS, MESSAGE_ROLES, TRACK_ROLES, sql_in
 
-DB_FILE_NAME = "zoundzcope.db"
-DEFAULT_DATA_DIR = "data"
 AUDIO_DIR_NAME = "audio"
 
 PROJECT_NAME_MAX = 100
 TRACK_NAME_MAX = 200
 USERNAME_MAX = 100
 
-TrackRole = Literal["main", "reference"]
-MessageKind = Literal["feedback", "follow_up", "summary", "comparison", "docs", "presets"]
-MessageRole = Literal["user", "assistant", "system"]
-
-AUDIO_EXTENSIONS = frozenset({
-    ".wav", ".wave", ".w64", ".rf64", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga",
-    ".opus", ".mp3", ".mp2", ".mp1", ".m4a", ".mp4", ".m4b", ".aac", ".webm", ".mka", ".mkv",
-    ".wma",
-})
 _STORED_NAME = re.compile(r"[0-9a-f]{32}(\.[a-z0-9]{1,5})?")
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _MAX_DB_ID = 2**31 - 1
 _UPGRADE_LOCK_KEY = 0x5A5A0001
 
@@ -66,8 +56,6 @@ SQLModel.metadata.naming_convention = {
     "pk": "pk_%(table_name)s",
 }
 
-
-DEFAULT_MAX_UPLOAD_MB = 400
 
 
 class NotFoundError(ZzError):
@@ -148,7 +136,7 @@ class Track(SQLModel, table=True):
     __tablename__ = "track"
     __table_args__ = (
         sa.Index("ix_track_user_id_content_sha256", "user_id", "content_sha256"),
-        sa.CheckConstraint("role IN ('main', 'reference')", name="role"),
+        sa.CheckConstraint(sql_in("role", TRACK_ROLES), name="role"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -201,10 +189,8 @@ class ChatMessage(SQLModel, table=True):
 
     __tablename__ = "chat_message"
     __table_args__ = (
-        sa.CheckConstraint(
-            "kind IN ('feedback', 'follow_up', 'summary', 'comparison', 'docs', 'presets')",
-            name="kind"),
-        sa.CheckConstraint("role IN ('user', 'assistant', 'system')", name="role"),
+        sa.CheckConstraint(sql_in("kind", MESSAGE_KINDS), name="kind"),
+        sa.CheckConstraint(sql_in("role", MESSAGE_ROLES), name="role"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -250,17 +236,15 @@ _Owned = TypeVar("_Owned", Project, Track, Analysis, ChatMessage)
 
 
 def data_dir_from_env() -> Path:
-    """The data folder: ``ZZ_DATA_DIR``, default ``./data``."""
-    return Path(os.environ.get("ZZ_DATA_DIR") or DEFAULT_DATA_DIR)
+    """The data folder (``zz_core.config``: ``ZZ_DATA_DIR``, default ``./data``)."""
+    return load_settings().data_dir
 
 
 def database_url(data_dir: str | os.PathLike[str] | None = None) -> str:
-    """``DATABASE_URL`` if set, else the SQLite file in the data folder."""
-    configured = os.environ.get("DATABASE_URL")
-    if configured:
-        return configured
-    folder = Path(data_dir) if data_dir is not None else data_dir_from_env()
-    return f"sqlite:///{folder / DB_FILE_NAME}"
+    """The configured database (``DATABASE_URL``), else the SQLite file in the data folder."""
+    if data_dir is None:
+        return load_settings().database_url
+    return load_settings(environ={**os.environ, "ZZ_DATA_DIR": str(data_dir)}).database_url
 
 
 def create_db_engine(url: str | None = None) -> Engine:
@@ -327,15 +311,8 @@ def _valid_id(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= _MAX_DB_ID
 
 
-def _printable(text: str) -> str:
-    """Drop control characters, lone surrogates and bidi overrides (NFC-normalised)."""
-    text = unicodedata.normalize("NFC", text)
-    return "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cs")
-                   and ch not in _BIDI_CONTROLS)
-
-
 def _checked_name(name: str, max_chars: int, what: str) -> str:
-    cleaned = _printable(name if isinstance(name, str) else "").strip()
+    cleaned = one_line(name if isinstance(name, str) else "")
     if not 1 <= len(cleaned) <= max_chars:
         raise InvalidValueError(f"the {what} must be 1 to {max_chars} characters long")
     return cleaned
@@ -349,7 +326,7 @@ def _checked_choice(value: str, choices: tuple[str, ...], what: str) -> str:
 
 def clean_original_name(name: str | None) -> str:
     """An upload's name as metadata: no folders, no control characters, at most 200 chars."""
-    base = re.split(r"[\\/]", _printable(name or ""))[-1].strip()
+    base = re.split(r"[\\/]", one_line(name or ""))[-1].strip()
     if len(base) > TRACK_NAME_MAX:
         stem, ext = os.path.splitext(base)
         base = stem[:TRACK_NAME_MAX - len(ext)] + ext if len(ext) <= 16 else base[
@@ -376,7 +353,7 @@ def create_user(engine: Engine, *, username: str, name: str, email: str,
                 password_hash: str) -> User:
     """Add an account (username stored stripped and lower-case, as the authenticator does)."""
     user = User(username=_checked_name(_normalise_username(username), USERNAME_MAX, "username"),
-                name=_printable(name).strip()[:200], email=_printable(email).strip()[:320],
+                name=one_line(name)[:200], email=one_line(email)[:320],
                 password_hash=password_hash)
     with _session(engine) as session:
         session.add(user)
@@ -524,7 +501,7 @@ def store_upload(engine: Engine, user_id: int, project_id: int | None, data: byt
     A file that does not decode raises ``AudioDecodeError`` and stores nothing (no row, no
     file). Every upload gets its own file: earlier audio is never replaced or removed.
     """
-    role = _checked_choice(role, get_args(TrackRole), "track role")
+    role = _checked_choice(role, TRACK_ROLES, "track role")
     name = clean_original_name(original_name)
     _check_upload_size(len(data))
     with _session(engine) as session:
@@ -550,7 +527,7 @@ def store_upload(engine: Engine, user_id: int, project_id: int | None, data: byt
 def max_upload_bytes() -> int:
     """Largest upload accepted (env ZZ_MAX_UPLOAD_MB, default 400 MB: a 10-minute 24-bit
     stereo WAV at 96 kHz is 346 MB)."""
-    return int(float(os.environ.get("ZZ_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)) * 1024**2)
+    return load_settings().max_upload_bytes
 
 
 def _check_upload_size(size: int) -> None:
@@ -803,8 +780,8 @@ def append_message(engine: Engine, user_id: int, project_id: int | None, kind: s
                    content: str, *, track_id: int | None = None, provider: str | None = None,
                    model: str | None = None) -> ChatMessage:
     """Add a message to a project's conversation (or a track's, which must be in it)."""
-    kind = _checked_choice(kind, get_args(MessageKind), "message kind")
-    role = _checked_choice(role, get_args(MessageRole), "message role")
+    kind = _checked_choice(kind, MESSAGE_KINDS, "message kind")
+    role = _checked_choice(role, MESSAGE_ROLES, "message role")
     with _session(engine) as session:
         project = _owned(session, Project, user_id, project_id)
         if track_id is not None and _owned(session, Track, user_id, track_id).project_id != (

@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.mixes import RATE, limited, shaped_noise, wide_low_end
-from zz_core.judge.pipeline import AnalysisOptions, analyze_audio, with_reference
+from zz_core.judge.models import AnalysisOptions
+from zz_core.judge.pipeline import analyze_audio, with_reference
 from zz_core.measure.decoding import Audio
 
 HERE = Path(__file__).resolve().parent

@@ -1,0 +1,76 @@
+"""Every closed vocabulary of the product, defined once.
+
+Each is a ``Literal`` type with the tuple of its values derived from it (``get_args``),
+so a new value is added in one place and reaches the type checker, the option lists of
+the pages and the command line, the data-file validation and the database constraints.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, get_args
+
+Context = Literal["mixdown", "mastering", "master"]
+"""What the producer says the track is: judged on headroom (mixdown), as a master in
+progress (mastering) or as a finished master (master)."""
+CONTEXTS: tuple[Context, ...] = get_args(Context)
+
+Severity = Literal["info", "warning", "critical"]
+"""How much an issue matters; critical = must fix before release."""
+SEVERITIES: tuple[Severity, ...] = get_args(Severity)
+SEVERITY_RANK: dict[Severity, int] = {"critical": 0, "warning": 1, "info": 2}
+"""Sort key: the most severe first."""
+
+IssueCode = Literal[
+    "clipping", "true_peak_over", "dc_offset", "phase_cancellation", "wide_low_end",
+    "channel_imbalance", "mono", "too_quiet", "too_loud", "over_compressed", "too_dynamic",
+    "low_end_excess", "low_end_lacking", "low_mid_excess", "harshness", "dull_highs",
+    "silence", "narrow_image", "wide_image",
+]
+ISSUE_CODES: tuple[IssueCode, ...] = get_args(IssueCode)
+
+Status = Literal["good", "warn", "bad", "unknown"]
+"""The judgement of one headline figure against its target ("unknown": not judged)."""
+STATUSES: tuple[Status, ...] = get_args(Status)
+
+Profile = Literal["simple", "detailed", "pro"]
+"""How technical the feedback should be."""
+PROFILES: tuple[Profile, ...] = get_args(Profile)
+
+ProviderName = Literal["offline", "openai", "compatible"]
+PROVIDERS: tuple[ProviderName, ...] = get_args(ProviderName)
+
+Stage = Literal["feedback", "follow_up", "summary", "comparison", "docs", "presets"]
+"""What a model call (or an offline answer) was for; also the kind of a stored message."""
+STAGES: tuple[Stage, ...] = get_args(Stage)
+
+MessageKind = Stage
+MESSAGE_KINDS: tuple[MessageKind, ...] = STAGES
+
+MessageRole = Literal["user", "assistant", "system"]
+MESSAGE_ROLES: tuple[MessageRole, ...] = get_args(MessageRole)
+
+TrackRole = Literal["main", "reference"]
+TRACK_ROLES: tuple[TrackRole, ...] = get_args(TrackRole)
+
+Naming = Literal["generic", "ableton"]
+"""Device names in the preset tables."""
+NAMINGS: tuple[Naming, ...] = get_args(Naming)
+
+UPLOAD_TYPES: tuple[str, ...] = ("wav", "aif", "aiff", "flac", "ogg", "mp3", "m4a", "opus")
+"""File types offered by the upload widgets (without the dot)."""
+
+AUDIO_EXTENSIONS: frozenset[str] = frozenset({
+    ".wav", ".wave", ".w64", ".rf64", ".aif", ".aiff", ".aifc", ".flac", ".ogg", ".oga",
+    ".opus", ".mp3", ".mp2", ".mp1", ".m4a", ".mp4", ".m4b", ".aac", ".webm", ".mka", ".mkv",
+    ".wma",
+}) | {f".{t}" for t in UPLOAD_TYPES}
+"""Extensions an audio file may keep when stored (anything else is stored without one)."""
+
+DOCUMENT_TYPES: tuple[str, ...] = ("md", "markdown", "txt", "pdf")
+"""File types a producer may add to the Docs Assistant."""
+
+
+def sql_in(column: str, values: tuple[str, ...]) -> str:
+    """A CHECK constraint's condition: ``column IN ('a', 'b')`` from a vocabulary."""
+    quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
+    return f"{column} IN ({quoted})"
