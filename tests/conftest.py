@@ -238,3 +238,21 @@ def db_engine(database_url: str) -> Iterator[Engine]:
     storage.upgrade_schema(engine)
     yield engine
     engine.dispose()
+
+
+SLOW_FIXTURES = frozenset({"postgres_admin_url", "postgres_url", "embedder", "knowledge_index",
+                           "index"})
+"""Tests that need these (a PostgreSQL server, the embedding model) are marked slow."""
+SLOW_FOLDERS = frozenset({"e2e"})
+"""Folders whose tests are all slow (a real browser against a running app)."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the slow tests in one place, so ``-m "not slow"`` gives a quick full check of
+    the rest: the browser, PostgreSQL and the embedding model run in CI's full suite."""
+    for item in items:
+        callspec = getattr(item, "callspec", None)
+        on_postgres = callspec is not None and "postgresql" in callspec.id
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if on_postgres or fixtures & SLOW_FIXTURES or SLOW_FOLDERS & set(item.path.parts):
+            item.add_marker(pytest.mark.slow)

@@ -25,7 +25,7 @@ from zz_core.vocab import ProviderName
 # Hybrid score (cosine + weighted BM25 share) of the best passage below which the
 # knowledge base is taken not to cover a question; set from the retrieval evaluation:
 # every evaluation question scores above it (lowest 0.37), questions on other subjects
-# below (highest 0.31); tests/core/test_answers.py holds both sides.
+# below (highest 0.31); tests/advise/test_answers.py holds both sides.
 COVERED_SCORE = 0.34
 SENTENCES_PER_ANSWER = 4
 NOT_COVERED = ("The knowledge base does not cover this question. Try asking about "

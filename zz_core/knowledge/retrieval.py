@@ -10,7 +10,7 @@ parts are absolute, not ranks, so an exact term the embedding model does not kno
 "Camelot", "dBTP") lifts its chunk above chunks that are merely about a similar topic, and
 scores from different indexes (the shared knowledge base, one user's uploads) compare
 directly: ``search_indexes`` merges them by score. On the evaluation questions
-(tests/core/data/retrieval_questions.yaml) this blend gives recall@3 0.95, against 0.93 for
+(tests/data/retrieval_questions.yaml) this blend gives recall@3 0.95, against 0.93 for
 the dense part alone, 0.85 for BM25 alone and 0.93 for reciprocal rank fusion (k = 60);
 any weight from 0.4 to 1.0 does about as well, 0.6 sits in the middle. A threshold on
 ``Hit.score`` elsewhere must be re-calibrated if the weight changes.

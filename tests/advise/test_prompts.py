@@ -2,7 +2,7 @@
 hostile user text kept as data, and a bounded prompt for a long thread.
 
 Refresh the snapshots after a deliberate prompt change with
-``ZZ_UPDATE_SNAPSHOTS=1 python -m pytest tests/core/test_prompts.py`` and review the diff.
+``ZZ_UPDATE_SNAPSHOTS=1 python -m pytest tests/advise/test_prompts.py`` and review the diff.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from zz_core.advise.feedback import ChatTurn
 from zz_core.judge.models import AnalysisResult
 from zz_core.vocab import PROFILES
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "data"
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots"
 CONTEXTS = ("mixdown", "mastering", "master")
 FOLLOW_UP_PROMPT_BUDGET = 5000  # tokens, whatever the thread's length

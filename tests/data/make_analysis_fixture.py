@@ -2,7 +2,7 @@
 
 A stored analysis (not a fresh one) keeps the snapshots independent of numeric noise in
 the DSP; re-run this only when the analysis schema changes, then refresh the snapshots
-with ``ZZ_UPDATE_SNAPSHOTS=1 python -m pytest tests/core/test_prompts.py``.
+with ``ZZ_UPDATE_SNAPSHOTS=1 python -m pytest tests/advise/test_prompts.py``.
 """
 
 from __future__ import annotations

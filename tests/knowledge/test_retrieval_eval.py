@@ -12,7 +12,7 @@ import yaml
 from zz_core.knowledge.documents import DEFAULT_KNOWLEDGE_DIR
 from zz_core.knowledge.retrieval import KnowledgeIndex
 
-QUESTIONS_FILE = Path(__file__).resolve().parent / "data" / "retrieval_questions.yaml"
+QUESTIONS_FILE = Path(__file__).resolve().parent.parent / "data" / "retrieval_questions.yaml"
 MIN_QUESTIONS = 40
 RECALL_FLOOR = 0.9
 TOP_K = 3

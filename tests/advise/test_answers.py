@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.core.test_retrieval_eval import load_questions
+from tests.knowledge.test_retrieval_eval import load_questions
 from tests.llm_server import API_KEY, LLMServer
 from zz_core.advise import answers
 from zz_core.advise.providers import ProviderConfig
