@@ -1,7 +1,7 @@
 """ZoundZcope: the Streamlit entry point (``streamlit run app.py``).
 
 Routes the pages with st.navigation, behind the login gate; the sidebar shows who is
-signed in. Pages are thin: widgets and plots calling zz_core through ui.store.
+signed in. Pages are thin: widgets and plots calling zz_core through zz_core.services.
 """
 
 from __future__ import annotations
@@ -9,12 +9,12 @@ from __future__ import annotations
 import streamlit as st
 
 from ui import auth, conversation, resources
-from ui.store import UserDirectory
+from zz_core.services.accounts import Accounts
 
 st.set_page_config(page_title="ZoundZcope", page_icon=":material/graphic_eq:", layout="wide")
 
 config = resources.settings()
-directory = UserDirectory(resources.engine())
+directory = Accounts(resources.engine())
 resources.retention_thread()
 user = auth.login_gate(directory, config.cookie_name, config.cookie_key or "",
                        config.cookie_expiry_days)

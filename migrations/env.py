@@ -1,7 +1,8 @@
-"""Alembic environment: ``target_metadata`` is ``SQLModel.metadata`` from zz_core.store.storage.
+"""Alembic environment: ``target_metadata`` is ``SQLModel.metadata`` with the tables of
+zz_core.store.tables.
 
 The connection comes from ``config.attributes["connection"]`` when the app runs the
-migrations itself (``zz_core.store.storage.upgrade_schema``); otherwise from ``sqlalchemy.url``
+migrations itself (``zz_core.store.db.upgrade_schema``); otherwise from ``sqlalchemy.url``
 in alembic.ini, else ``DATABASE_URL``, else the SQLite file in ``ZZ_DATA_DIR``. SQLite gets
 batch mode (``render_as_batch``), which ALTER TABLE on SQLite needs.
 """
@@ -14,7 +15,7 @@ from alembic import context
 from sqlalchemy.engine import Connection, make_url
 from sqlmodel import SQLModel
 
-from zz_core.store import storage
+from zz_core.store import db, tables  # noqa: F401  (tables: registers the metadata)
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -36,7 +37,7 @@ def _configure(connection: Connection | None = None, url: str | None = None) -> 
 
 
 def _url() -> str:
-    return config.get_main_option("sqlalchemy.url") or storage.database_url()
+    return config.get_main_option("sqlalchemy.url") or db.database_url()
 
 
 def run_migrations_offline() -> None:
@@ -58,7 +59,7 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run_on(connection)
         return
-    engine = storage.create_db_engine(_url())
+    engine = db.create_db_engine(_url())
     try:
         with engine.connect() as new_connection:
             _run_on(new_connection)

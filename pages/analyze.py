@@ -1,22 +1,24 @@
 """Analyze: upload a track (and a reference), say what it is, see what is wrong with it.
 
-Thin page: the upload is checked and stored by ui.store, the engine runs in a worker
-process, the result is stored and drawn by ui.views.
+Thin page: the upload is checked and stored by zz_core.services.uploads, the engine runs
+in a worker process, zz_core.services.analyses reuses or keeps the result, ui.views draws it.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import streamlit as st
 
 from ui import conversation, reports, resources, views
 from ui.auth import require_user
-from ui.store import Workspace
 from zz_core.errors import ZzError
 from zz_core.judge.genres import context_rules, list_genres
 from zz_core.judge.models import AnalysisOptions, AnalysisResult
-from zz_core.judge.pipeline import analyze_file, with_reference
+from zz_core.judge.pipeline import analyze_file
+from zz_core.services import analyses, uploads
+from zz_core.services.workspace import Workspace
 from zz_core.vocab import CONTEXTS, UPLOAD_TYPES
 
 OTHER_SUBGENRE = "Other (type it)"
@@ -30,7 +32,7 @@ st.title("Analyze a track")
 
 def choose_project() -> int | None:
     """The chosen session's id, or None for a new one (named in ``new_session_name``)."""
-    projects = {p.id: p.name for p in workspace.projects()}
+    projects = workspace.project_names()
     if (created := st.session_state.pop("analyze_created_session", None)) in projects:
         st.session_state["analyze_session"] = created  # select the session just made
     choice = st.selectbox("Session", [*projects, None], key="analyze_session",
@@ -65,20 +67,18 @@ def analyse(track_id_key: str, upload: st.runtime.uploaded_file_manager.Uploaded
             project_id: int | None, role: str, options: AnalysisOptions,
             reference_of: int | None = None) -> AnalysisResult:
     """Store the upload (checked as audio first), reuse or run the analysis, keep it."""
-    track = workspace.store_upload(project_id, upload.getvalue(), upload.name, role,
-                                   reference_of)
+    track = uploads.store_upload(workspace, project_id, upload.getvalue(), upload.name, role,
+                                 reference_of=reference_of).track
     st.session_state[track_id_key] = track.id
-    result = workspace.reusable_analysis(track, options)
-    if result is None:
-        path = workspace.audio_path(track)
-        assert path is not None
-        result = resources.analysis_pool().submit(analyze_file, path, options).result()
-    else:
+    analysed = analyses.analyse_track(workspace, track, options, run=in_worker)
+    if analysed.reused:
         st.write("Same audio analysed before with these options: reusing that analysis.")
-    # a reused analysis may hold an earlier comparison: this upload has none of its own yet
-    result = result.model_copy(update={"file_name": track.original_name, "comparison": None})
-    workspace.save_analysis(track.id, result)  # every track keeps its own analysis row
-    return result
+    return analysed.result
+
+
+def in_worker(path: Path, options: AnalysisOptions) -> AnalysisResult:
+    """Analyse in the shared worker process pool (never blocking other sessions)."""
+    return resources.analysis_pool().submit(analyze_file, path, options).result()
 
 
 project_id = choose_project()
@@ -104,8 +104,8 @@ if st.button("Analyze", type="primary", disabled=main_upload is None):
                 main_id = st.session_state["analyze_track_id"]
                 reference = analyse("analyze_reference_id", reference_upload, project_id,
                                     "reference", options, reference_of=main_id)
-                result = with_reference(result, reference)
-                workspace.save_analysis(main_id, result)  # History shows the comparison
+                # History shows the comparison
+                result = analyses.compare_and_save(workspace, main_id, result, reference)
             st.session_state["analyze_result"] = (result, reference)
             st.session_state["analyze_project_id"] = project_id
             st.session_state["auto_feedback"] = st.session_state.get("analyze_track_id")
@@ -123,9 +123,9 @@ if "analyze_result" in st.session_state:
     track_id = st.session_state.get("analyze_track_id")
     pair = None
     if reference is not None:
-        pair = workspace.level_matched_pair(track_id,
-                                            st.session_state.get("analyze_reference_id"),
-                                            result, reference)
+        pair = analyses.level_matched_pair(workspace, track_id,
+                                           st.session_state.get("analyze_reference_id"),
+                                           result, reference)
     views.analysis_view(result, workspace.audio_path_of(track_id), reference, pair)
     if track_id is not None:
         auto = st.session_state.pop("auto_feedback", None) == track_id
@@ -137,7 +137,7 @@ if "analyze_result" in st.session_state:
             passages=conversation.knowledge_passages(user.id))
         with st.expander("Preset recommendations", icon=":material/tune:"):
             chain = reports.presets_view(result, "analyze")
-        project_names = {p.id: p.name for p in workspace.projects()}
+        project_names = workspace.project_names()
         reports.track_report_button(
             workspace, result, track_id=track_id, track_name=result.file_name or "track",
             session_name=project_names.get(st.session_state["analyze_project_id"], ""),

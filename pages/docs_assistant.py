@@ -7,10 +7,11 @@ import streamlit as st
 
 from ui import conversation, resources
 from ui.auth import require_user
-from ui.store import Workspace
 from zz_core.advise import answers
 from zz_core.advise.providers import ProviderError
 from zz_core.errors import ZzError
+from zz_core.services import conversations
+from zz_core.services.workspace import Workspace
 from zz_core.vocab import DOCUMENT_TYPES
 
 user = require_user()
@@ -82,7 +83,7 @@ def ask(question: str) -> None:
     except (ZzError, ValueError) as error:
         st.error(str(error))
         return
-    workspace.record_usage(reply, "docs", None, None)
+    conversations.record_usage(workspace, reply, "docs", None, None)
     history.append({"question": question, "answer": reply.text.strip(),
                     "provider": reply.provider, "model": reply.model,
                     "sources": sources, "covered": answers.covered(sources)})

@@ -7,9 +7,10 @@ import streamlit as st
 
 from ui import conversation, plots, reports, resources, views
 from ui.auth import require_user
-from ui.store import Workspace
 from zz_core.errors import ZzError
 from zz_core.judge.album import cohesion_summary
+from zz_core.services import analyses
+from zz_core.services.workspace import Workspace
 
 user = require_user()
 workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)
@@ -62,17 +63,17 @@ def track_panel(project_id: int) -> None:
                             key="history_track")
     track = next(t for t in tracks if t.id == track_id)
     manage_track(track_id, track.original_name, project_id)
-    result = workspace.analysis(track_id)
+    result = analyses.latest_analysis(workspace, track_id)
     if result is None:
         st.warning("This track has no stored analysis.")
         return
-    reference = workspace.reference_for(track_id) if result.comparison else None
+    reference = analyses.reference_for(workspace, track_id) if result.comparison else None
     if reference is None:
         views.analysis_view(result, workspace.audio_path(track))
     else:
         reference_track, reference_result = reference
-        pair = workspace.level_matched_pair(track_id, reference_track.id, result,
-                                            reference_result)
+        pair = analyses.level_matched_pair(workspace, track_id, reference_track.id, result,
+                                           reference_result)
         views.analysis_view(result, workspace.audio_path(track), reference_result, pair)
     assert track_id is not None
     profile = conversation.profile_picker("history_profile")
@@ -114,7 +115,8 @@ def compare_panel() -> None:
                             format_func=choices.__getitem__, key="compare_tracks")
     if len(picked) < 2:
         return
-    results = [(choices[i], r) for i in picked if (r := workspace.analysis(i)) is not None]
+    results = [(choices[i], r) for i in picked
+               if (r := analyses.latest_analysis(workspace, i)) is not None]
     st.dataframe(plots.metrics_table(results), hide_index=True, width="stretch")
     st.plotly_chart(plots.overlay_loudness_figure(results), width="stretch")
     st.plotly_chart(plots.overlay_spectrum_figure(results), width="stretch")

@@ -6,12 +6,14 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from ui import resources, settings, usage
+from ui import resources, settings
+from ui import usage as usage_ui
 from ui.auth import require_user
-from ui.store import Workspace
 from zz_core.advise import tokens
 from zz_core.advise.providers import DEFAULT_OPENAI_MODEL
 from zz_core.errors import ZzError
+from zz_core.services import usage
+from zz_core.services.workspace import Workspace
 
 CONFIRM_KEY = "usage_confirm_reset"
 
@@ -49,12 +51,12 @@ def confirm_reset(count: int) -> None:
 
 def totals_cards(total: usage.Totals, model: str) -> None:
     cards = st.columns(6)
-    cards[0].metric("Calls", usage.format_count(total.calls), border=True)
-    cards[1].metric("Prompt tokens", usage.format_count(total.prompt_tokens), border=True)
-    cards[2].metric("Completion tokens", usage.format_count(total.completion_tokens),
+    cards[0].metric("Calls", usage_ui.format_count(total.calls), border=True)
+    cards[1].metric("Prompt tokens", usage_ui.format_count(total.prompt_tokens), border=True)
+    cards[2].metric("Completion tokens", usage_ui.format_count(total.completion_tokens),
                     border=True)
-    cards[3].metric("Total tokens", usage.format_count(total.total_tokens), border=True)
-    cards[4].metric("Cost (USD)", usage.format_usd(total.cost_usd), border=True,
+    cards[3].metric("Total tokens", usage_ui.format_count(total.total_tokens), border=True)
+    cards[4].metric("Cost (USD)", usage_ui.format_usd(total.cost_usd), border=True,
                     help="At the prices listed below; calls to a model without a listed "
                          "price are counted at $0.")
     cards[5].metric("Estimated share", f"{total.estimated_share:.0%}", border=True,
@@ -62,7 +64,7 @@ def totals_cards(total: usage.Totals, model: str) -> None:
                          "the provider reported none.")
     if total.offline_calls:
         st.metric(f"Offline engine: would have cost on {model}",
-                  usage.format_usd(total.would_cost_usd), border=True,
+                  usage_ui.format_usd(total.would_cost_usd), border=True,
                   help=f"{total.offline_calls} call(s) answered by the offline engine, "
                        "which uses no tokens; this is what they would have cost on a "
                        "language model.")
@@ -122,7 +124,7 @@ try:
             st.caption(f"Including {archived} archived record(s) from before a reset.")
         totals_cards(total, model)
         if total.total_tokens or total.cost_usd:
-            st.plotly_chart(usage.usage_figure(frame), width="stretch")
+            st.plotly_chart(usage_ui.usage_figure(frame), width="stretch")
         else:
             st.caption("Only offline-engine calls so far: no tokens to chart.")
         breakdowns(frame)

@@ -99,10 +99,10 @@ def tmp_data_dir(tmp_path: Path) -> Path:
 def sqlite_engine(tmp_data_dir: Path) -> Iterator[Engine]:
     """An engine on a real SQLite file in ``tmp_data_dir``, schema migrated to head."""
     from zz_core.config import DB_FILE_NAME
-    from zz_core.store import storage
+    from zz_core.store import db
 
-    engine = storage.create_db_engine(f"sqlite:///{tmp_data_dir / DB_FILE_NAME}")
-    storage.upgrade_schema(engine)
+    engine = db.create_db_engine(f"sqlite:///{tmp_data_dir / DB_FILE_NAME}")
+    db.upgrade_schema(engine)
     yield engine
     engine.dispose()
 
@@ -232,10 +232,10 @@ def database_url(request: pytest.FixtureRequest, tmp_data_dir: Path) -> str:
 @pytest.fixture
 def db_engine(database_url: str) -> Iterator[Engine]:
     """An engine on ``database_url`` (each backend), schema migrated to head."""
-    from zz_core.store import storage
+    from zz_core.store import db
 
-    engine = storage.create_db_engine(database_url)
-    storage.upgrade_schema(engine)
+    engine = db.create_db_engine(database_url)
+    db.upgrade_schema(engine)
     yield engine
     engine.dispose()
 

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 import streamlit as st
 import streamlit_authenticator as stauth
 
+from zz_core.services.accounts import UserRecord
 from zz_core.text import escape_markdown
 
 USER_KEY = "zz_user"
@@ -36,7 +37,7 @@ class UserStore(Protocol):
 
     def set_password(self, username: str, password_hash: str) -> None: ...
 
-    def user(self, username: str) -> AuthUser | None: ...
+    def user(self, username: str) -> UserRecord | None: ...
 
 
 def _authenticator(store: UserStore, cookie_name: str, cookie_key: str,
@@ -97,10 +98,11 @@ def _register(authenticator: stauth.Authenticate, credentials: dict[str, Any],
 
 def _signed_in(store: UserStore) -> AuthUser | None:
     username = st.session_state.get("username")
-    user = store.user(username) if username else None
-    if user is None:  # the account vanished: sign out cleanly
+    found = store.user(username) if username else None
+    if found is None:  # the account vanished: sign out cleanly
         st.session_state["authentication_status"] = None
         return None
+    user = AuthUser(id=found.id, username=found.username, name=found.name)
     st.session_state[USER_KEY] = user
     return user
 

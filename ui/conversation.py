@@ -14,16 +14,16 @@ from dataclasses import dataclass
 import streamlit as st
 
 from ui import resources, settings
-from ui.store import Workspace, as_turns
-from zz_core.advise import answers, offline
-from zz_core.advise.assistant import Assistant, as_feedback
+from zz_core.advise import offline
+from zz_core.advise.assistant import as_feedback
 from zz_core.advise.feedback import ChatTurn, Feedback, FeedbackItem, PassageLike, parse_items
 from zz_core.advise.prompts import needs_summary
 from zz_core.advise.providers import ENDPOINT_PRESETS, ProviderConfig, ProviderError, Reply
-from zz_core.errors import ZzError
 from zz_core.judge.album import CohesionSummary
 from zz_core.judge.models import AnalysisResult
-from zz_core.store.storage import ChatMessage
+from zz_core.services import conversations, docs
+from zz_core.services.conversations import MessageRecord, as_turns
+from zz_core.services.workspace import Workspace
 from zz_core.text import escape_markdown
 from zz_core.vocab import PROFILES, Profile, Stage
 
@@ -113,11 +113,7 @@ def knowledge_passages(user_id: int) -> PassageFinder:
     question, so an answer can cite a tutorial; none when nothing covers it."""
     def find(question: str) -> list[PassageLike]:
         indexes = [resources.knowledge_index(), resources.user_library(user_id).index]
-        try:
-            sources = answers.find_sources(indexes, question, top_k=2)
-        except (ZzError, ValueError):
-            return []
-        return [source for source in sources if source.score >= answers.COVERED_SCORE]
+        return list(docs.covering_passages(indexes, question, top_k=2))
     return find
 
 
@@ -146,7 +142,7 @@ def _take_job(scope: str) -> Job | None:
     return None
 
 
-def _stream(job: Job, make: Callable[[Assistant], Reply], *,
+def _stream(job: Job, make: Callable[[ProviderConfig], Reply], *,
             transient: bool = False) -> Reply | None:
     """Produce a reply in a chat bubble (cleared afterwards when ``transient``, for a
     caller that shows the stored result itself); on failure keep the error for
@@ -156,7 +152,7 @@ def _stream(job: Job, make: Callable[[Assistant], Reply], *,
         config = config.with_overrides(provider="offline", model="zz-offline-1")
     placeholder = st.empty()
     try:
-        reply = make(Assistant(config))
+        reply = make(config)
         with placeholder.container(), st.chat_message("assistant"):
             st.write_stream(plain_stream(reply))
     except ProviderError as error:
@@ -229,16 +225,17 @@ def feedback_section(workspace: Workspace, result: AnalysisResult, *, track_id: 
                 "a language model. Choose a provider under AI feedback settings in the "
                 "sidebar for model-written feedback.", icon=":material/offline_bolt:")
     job = _take_job(scope)
-    messages = workspace.thread(track_id)
+    messages = conversations.thread(workspace, track_id)
     feedbacks = [m for m in messages if m.kind == "feedback"]
     if job is None and auto and not feedbacks:
         job = Job("feedback", scope)
     if job is not None and job.stage == "feedback":
-        reply = _stream(job, lambda a: a.feedback(result, profile, name), transient=True)
+        reply = _stream(job, lambda c: conversations.feedback_reply(c, result, profile, name),
+                        transient=True)
         if reply is not None:
-            workspace.save_reply(reply, kind="feedback", stage="feedback",
-                                 project_id=project_id, track_id=track_id)
-            messages = workspace.thread(track_id)
+            conversations.save_reply(workspace, reply, kind="feedback", stage="feedback",
+                                     project_id=project_id, track_id=track_id)
+            messages = conversations.thread(workspace, track_id)
             feedbacks = [m for m in messages if m.kind == "feedback"]
     if feedbacks:
         latest = feedbacks[-1]
@@ -255,7 +252,7 @@ def feedback_section(workspace: Workspace, result: AnalysisResult, *, track_id: 
 
 
 def follow_up_section(workspace: Workspace, result: AnalysisResult,
-                      messages: list[ChatMessage], *, scope: str, track_id: int,
+                      messages: list[MessageRecord], *, scope: str, track_id: int,
                       project_id: int, profile: Profile, name: str, job: Job | None,
                       passages: PassageFinder | None) -> None:
     """The follow-up thread of a track (``messages``: its stored conversation) and the
@@ -311,13 +308,13 @@ def _answer(workspace: Workspace, result: AnalysisResult, job: Job, turns: list[
     summarise once four questions have gathered since the last summary."""
     question = job.question or ""
     found = passages(question) if passages else []
-    reply = _stream(job, lambda a: a.follow_up(result, profile, turns, question, name=name,
-                                                passages=found))
+    reply = _stream(job, lambda c: conversations.follow_up_reply(
+        c, result, profile, turns, question, name=name, passages=found))
     if reply is None:
         st.rerun()
         return
-    workspace.save_reply(reply, kind="follow_up", stage="follow_up", project_id=project_id,
-                         track_id=track_id, question=question)
+    conversations.save_reply(workspace, reply, kind="follow_up", stage="follow_up",
+                             project_id=project_id, track_id=track_id, question=question)
     follow_ups = [*follow_ups, ChatTurn(role="user", content=question),
                   ChatTurn(role="assistant", content=reply.text.strip())]
     if needs_summary(follow_ups):
@@ -329,10 +326,10 @@ def _answer(workspace: Workspace, result: AnalysisResult, job: Job, turns: list[
 def _summarise(workspace: Workspace, job: Job, turns: list[ChatTurn], track_id: int,
                project_id: int) -> None:
     """Summarise the follow-up ``turns`` (earlier summaries included) and keep it."""
-    reply = _stream(job, lambda a: a.summary(turns))
+    reply = _stream(job, lambda c: conversations.summary_reply(c, turns))
     if reply is not None:
-        workspace.save_reply(reply, kind="summary", stage="summary", project_id=project_id,
-                             track_id=track_id)
+        conversations.save_reply(workspace, reply, kind="summary", stage="summary",
+                                 project_id=project_id, track_id=track_id)
     st.rerun()
 
 
@@ -348,10 +345,11 @@ def album_section(workspace: Workspace, named: list[tuple[str, AnalysisResult]],
     narratives: dict[str, Feedback] = st.session_state.setdefault("album_narratives", {})
     job = _take_job(scope)
     if job is not None:
-        reply = _stream(job, lambda a: a.album(named, cohesion, profile), transient=True)
+        reply = _stream(job, lambda c: conversations.album_reply(c, named, cohesion, profile),
+                        transient=True)
         if reply is not None:
-            workspace.save_reply(reply, kind="comparison", stage="comparison",
-                                 project_id=project_id)
+            conversations.save_reply(workspace, reply, kind="comparison", stage="comparison",
+                                     project_id=project_id)
             narratives[scope] = as_feedback(reply)
     narrative = narratives.get(scope)
     if narrative is not None:

@@ -7,12 +7,13 @@ from datetime import UTC, datetime
 import pandas as pd
 import streamlit as st
 
-from ui.store import Workspace, as_turns
-from zz_core.advise.feedback import Feedback, parse_items
+from zz_core.advise.feedback import Feedback
 from zz_core.advise.presets import PresetChain, recommend_presets
 from zz_core.judge.album import CohesionSummary
 from zz_core.judge.models import AnalysisResult
-from zz_core.output.report import build_album_report, build_track_report, setting_value
+from zz_core.output.report import setting_value
+from zz_core.services import reports
+from zz_core.services.workspace import Workspace
 from zz_core.vocab import Naming, Profile
 
 NAMINGS: tuple[Naming, ...] = ("generic", "ableton")
@@ -35,26 +36,13 @@ def presets_view(result: AnalysisResult, key: str) -> PresetChain:
     return chain
 
 
-def _latest_feedback(workspace: Workspace, track_id: int) -> Feedback | None:
-    stored = [m for m in workspace.thread(track_id) if m.kind == "feedback"]
-    if not stored:
-        return None
-    latest = stored[-1]
-    return Feedback.model_validate({"provider": latest.provider or "offline",
-                                    "model": latest.model or "", "text": latest.content,
-                                    "items": parse_items(latest.content)})
-
-
 def track_report_button(workspace: Workspace, result: AnalysisResult, *, track_id: int,
                         track_name: str, session_name: str, profile: Profile,
                         chain: PresetChain) -> None:
     def build() -> bytes:
-        thread = as_turns([m for m in workspace.thread(track_id) if m.kind != "feedback"])
-        return build_track_report(result, track_name=track_name, session_name=session_name,
-                                  profile=profile,
-                                  feedback=_latest_feedback(workspace, track_id),
-                                  thread=thread, presets=chain,
-                                  created_at=datetime.now(UTC))
+        return reports.stored_track_report(workspace, result, track_id=track_id,
+                                           track_name=track_name, session_name=session_name,
+                                           profile=profile, presets=chain)
 
     st.download_button("Download the PDF report", data=build, file_name=_pdf_name(track_name),
                        mime="application/pdf", icon=":material/picture_as_pdf:",
@@ -64,9 +52,9 @@ def track_report_button(workspace: Workspace, result: AnalysisResult, *, track_i
 def album_report_button(named: list[tuple[str, AnalysisResult]], cohesion: CohesionSummary,
                         narrative: Feedback | None, key: str) -> None:
     def build() -> bytes:
-        return build_album_report(named, session_name="Multi-track comparison",
-                                  cohesion=cohesion, narrative=narrative,
-                                  created_at=datetime.now(UTC))
+        return reports.album_report(named, cohesion, narrative,
+                                    session_name="Multi-track comparison",
+                                    created_at=datetime.now(UTC))
 
     st.download_button("Download the comparison as PDF", data=build,
                        file_name="zoundzcope-comparison.pdf", mime="application/pdf",

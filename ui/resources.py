@@ -9,14 +9,13 @@ import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 
 import streamlit as st
-from sqlalchemy.engine import Engine
 
 from ui.settings import app_settings
-from zz_core.advise import answers
 from zz_core.config import Settings
 from zz_core.knowledge import retrieval
 from zz_core.knowledge.userdocs import UserLibrary
-from zz_core.store import retention, storage
+from zz_core.services import database, docs
+from zz_core.services.database import Database
 
 ANALYSIS_WORKERS = 2
 
@@ -27,13 +26,11 @@ def settings() -> Settings:
 
 
 @st.cache_resource
-def engine() -> Engine:
+def engine() -> Database:
     """The database engine, with the schema migrated to the latest revision."""
     config = settings()
     config.data_dir.mkdir(parents=True, exist_ok=True)
-    db = storage.create_db_engine(config.database_url)
-    storage.upgrade_schema(db)
-    return db
+    return database.open_database(config.database_url)
 
 
 @st.cache_resource
@@ -50,18 +47,16 @@ def analysis_pool() -> ProcessPoolExecutor:
 def retention_thread() -> object:
     """Start removing expired audio files in the background (analyses are kept)."""
     config = settings()
-    return retention.start_retention_thread(engine(), config.data_dir)
+    return database.start_retention(engine(), config.data_dir)
 
 
 @st.cache_resource(show_spinner="Loading the knowledge base...")
 def knowledge_index() -> retrieval.KnowledgeIndex:
     """The bundled knowledge base and the generated app reference, indexed once (only
     changed documents are embedded again after an upgrade)."""
-    return answers.open_knowledge_base(settings().index_dir / "knowledge")
+    return docs.knowledge_base(settings())
 
 
 @st.cache_resource(show_spinner="Loading your documents...")
 def user_library(user_id: int) -> UserLibrary:
-    config = settings()
-    return UserLibrary(config.data_dir / "documents" / str(user_id),
-                       config.index_dir / "users" / str(user_id), retrieval.load_embedder())
+    return docs.user_library(settings(), user_id)

@@ -8,11 +8,9 @@ option); each failure is one line on stderr naming the file and the reason.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
-from typing import TYPE_CHECKING, TextIO, TypeVar, Union
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 from zz_core.errors import ZzError
 from zz_core.vocab import CONTEXTS, NAMINGS, PROFILES, PROVIDERS
@@ -20,8 +18,6 @@ from zz_core.vocab import CONTEXTS, NAMINGS, PROFILES, PROVIDERS
 if TYPE_CHECKING:
     from zz_core.advise.providers import ProviderConfig
     from zz_core.judge.models import AnalysisOptions, AnalysisResult
-    from zz_core.knowledge.retrieval import KnowledgeIndex
-    from zz_core.measure.decoding import Audio
 
 T = TypeVar("T")
 
@@ -127,11 +123,9 @@ def run_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _analysis_options(args: argparse.Namespace) -> AnalysisOptions:
     """The track options, the genre checked first (``ZzError`` naming the valid ones)."""
-    from zz_core.judge import genres  # imported late so that --help answers at once
-    from zz_core.judge.models import AnalysisOptions
+    from zz_core.services.analyses import analysis_options  # late: --help answers at once
 
-    genres.resolve_targets(args.genre, args.subgenre)
-    return AnalysisOptions(context=args.context, genre=args.genre, subgenre=args.subgenre)
+    return analysis_options(args.context, args.genre, args.subgenre)
 
 
 def _options_and_config(args: argparse.Namespace) -> tuple[AnalysisOptions, ProviderConfig]:
@@ -145,18 +139,13 @@ def _analysed(paths: Sequence[str], reference_path: str | None, options: Analysi
     """Each file's analysis in order, compared with the reference when there is one; None
     for a file that failed (reported on ``err``), and a single None when the reference
     itself failed."""
-    from zz_core.judge.pipeline import with_reference
+    from zz_core.services.analyses import analyse_files
 
-    reference = None
-    if reference_path:
-        reference = _analyse_one(reference_path, _decode(reference_path), options, err)
-        if reference is None:
-            yield None
-            return
-    for path, decoded in _progress(_decoded_ahead(paths), len(paths), err):
-        result = _analyse_one(path, decoded, options, err)
-        yield result if result is None or reference is None else with_reference(result,
-                                                                                  reference)
+    outcomes = analyse_files(paths, reference_path, options)
+    for outcome in _progress(outcomes, len(paths), err):
+        if outcome.error is not None:
+            print(f"zz_core: {outcome.path}: {outcome.error}", file=err)
+        yield outcome.result
 
 
 def _analyse_with_reference(paths: Sequence[str], reference_path: str | None,
@@ -171,8 +160,8 @@ def _analyse_with_reference(paths: Sequence[str], reference_path: str | None,
 
 
 def run_feedback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from zz_core.advise.assistant import Assistant, as_feedback
     from zz_core.output.console import format_feedback
+    from zz_core.services.conversations import write_feedback
 
     try:
         options, config = _options_and_config(args)
@@ -183,7 +172,7 @@ def run_feedback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not results:
         return EXIT_FAILED
     try:
-        feedback = as_feedback(Assistant(config).feedback(results[0], args.profile))
+        feedback = write_feedback(config, results[0], args.profile)
     except ZzError as error:
         print(f"zz_core: {args.file}: {error}", file=err)
         return EXIT_FAILED
@@ -192,12 +181,13 @@ def run_feedback(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def run_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from zz_core.advise import answers, providers
+    from zz_core.advise import providers
     from zz_core.output.console import format_answer
+    from zz_core.services import docs
 
     try:
         config = _provider_config(args, providers.config_from_env())
-        reply = answers.answer([_knowledge_index()], args.question, config, args.top_k)
+        reply = docs.answer(args.question, config, args.top_k)
     except (ZzError, ValueError) as error:
         print(f"zz_core: {error}", file=err)
         return EXIT_FAILED
@@ -205,16 +195,9 @@ def run_ask(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _knowledge_index() -> KnowledgeIndex:
-    """The shared knowledge base, indexed under ``ZZ_INDEX_DIR`` (default: the data
-    directory's ``index``, the app's too); built on first use."""
-    from zz_core.advise import answers
-    from zz_core.config import load_settings
-
-    return answers.open_knowledge_base(load_settings().index_dir / "knowledge")
-
-
 def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from zz_core.services import reports
+
     try:
         options, config = _options_and_config(args)
     except ZzError as error:
@@ -224,8 +207,9 @@ def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not results:
         return EXIT_FAILED
     try:
-        pdf = (_track_report(results[0], args, config) if len(results) == 1
-               else _album_report(results, args, config))
+        pdf = (reports.written_track_report(results[0], config, profile=args.profile,
+                                            naming=args.naming) if len(results) == 1
+               else reports.written_album_report(results, config, profile=args.profile))
         with open(args.out, "wb") as target:
             target.write(pdf)
     except (ZzError, OSError) as error:
@@ -235,32 +219,6 @@ def run_report(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
-def _track_report(result: AnalysisResult, args: argparse.Namespace,
-                  config: ProviderConfig) -> bytes:
-    from zz_core.advise.assistant import Assistant, as_feedback
-    from zz_core.advise.presets import recommend_presets
-    from zz_core.output.report import build_track_report
-
-    feedback = as_feedback(Assistant(config).feedback(result, args.profile))
-    return build_track_report(result, track_name=result.file_name or "track",
-                              session_name="Command line", profile=args.profile,
-                              feedback=feedback, thread=[],
-                              presets=recommend_presets(result, args.naming))
-
-
-def _album_report(results: list[AnalysisResult], args: argparse.Namespace,
-                  config: ProviderConfig) -> bytes:
-    from zz_core.advise.assistant import Assistant, as_feedback
-    from zz_core.judge.album import cohesion_summary
-    from zz_core.output.report import build_album_report
-
-    named = [(result.file_name or f"track {i + 1}", result) for i, result in enumerate(results)]
-    cohesion = cohesion_summary(named)
-    narrative = as_feedback(Assistant(config).album(named, cohesion, args.profile))
-    return build_album_report(named, session_name="Command line", cohesion=cohesion,
-                              narrative=narrative)
-
-
 def _provider_config(args: argparse.Namespace, config: ProviderConfig) -> ProviderConfig:
     from zz_core.advise.providers import DEFAULT_OPENAI_MODEL, OFFLINE_MODEL
 
@@ -268,49 +226,6 @@ def _provider_config(args: argparse.Namespace, config: ProviderConfig) -> Provid
     model = args.model or (config.model if provider == config.provider else None)
     model = model or (OFFLINE_MODEL if provider == "offline" else DEFAULT_OPENAI_MODEL)
     return config.with_overrides(provider=provider, model=model, base_url=args.base_url)
-
-
-Decoded = Union["Audio", ZzError, MemoryError]
-
-
-def _decode(path: str) -> Decoded:
-    """The decoded audio, or the error that stopped it (reported in file order later)."""
-    from zz_core.measure.decoding import load_audio
-
-    try:
-        return load_audio(path)
-    except (ZzError, MemoryError) as error:
-        return error
-
-
-def _decoded_ahead(paths: Sequence[str]) -> Iterator[tuple[str, Decoded]]:
-    """(path, audio) in order, decoding the next file on a thread while the caller
-    analyses the current one (decoding releases the GIL)."""
-    if not paths:
-        return
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(_decode, paths[0])
-        for index, path in enumerate(paths):
-            decoded = pending.result()
-            if index + 1 < len(paths):
-                pending = reader.submit(_decode, paths[index + 1])
-            yield path, decoded
-            del decoded
-
-
-def _analyse_one(path: str, decoded: Decoded, options: AnalysisOptions,
-                 err: TextIO) -> AnalysisResult | None:
-    from zz_core.judge.pipeline import analyze_audio
-
-    try:
-        if isinstance(decoded, BaseException):
-            raise decoded
-        return analyze_audio(decoded, options, file_name=os.path.basename(path))
-    except ZzError as error:
-        print(f"zz_core: {path}: {error}", file=err)
-    except MemoryError:
-        print(f"zz_core: {path}: not enough memory to analyse this file", file=err)
-    return None
 
 
 def _emit(result: AnalysisResult, as_json: bool, out: TextIO) -> None:

@@ -17,3 +17,15 @@ class AudioDecodeError(ZzError):
 
 class UnknownOptionError(ZzError):
     """A genre, subgenre, context or other named option was not recognised."""
+
+
+class NotFoundError(ZzError):
+    """The object does not exist, or it belongs to another user (the two look the same)."""
+
+
+class InvalidValueError(ZzError, ValueError):
+    """A name, role or kind that cannot be stored."""
+
+
+class AlreadyExistsError(ZzError):
+    """A unique value (a username) is already taken."""

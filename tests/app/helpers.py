@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.signals import RATE, sine
 from ui.auth import hash_password
-from zz_core.store import storage
+from zz_core.store import db, users
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = str(ROOT / "app.py")
@@ -21,16 +21,16 @@ TIMEOUT = 120
 
 
 def engine_for(data_dir: Path) -> Engine:
-    engine = storage.create_db_engine(f"sqlite:///{data_dir / 'zoundzcope.db'}")
-    storage.upgrade_schema(engine)
+    engine = db.create_db_engine(f"sqlite:///{data_dir / 'zoundzcope.db'}")
+    db.upgrade_schema(engine)
     return engine
 
 
 def make_user(data_dir: Path, username: str) -> int:
     engine = engine_for(data_dir)
-    user = storage.create_user(engine, username=username, name=username.title(),
-                               email=f"{username}@example.com",
-                               password_hash=hash_password(PASSWORD))
+    user = users.create_user(engine, username=username, name=username.title(),
+                             email=f"{username}@example.com",
+                             password_hash=hash_password(PASSWORD))
     assert user.id is not None
     return user.id
 

@@ -21,7 +21,9 @@ from tests.app.helpers import (
     visible_text,
     wav,
 )
-from zz_core.store import storage
+from zz_core.errors import NotFoundError
+from zz_core.store import analyses, projects, users
+from zz_core.store import tracks as track_store
 
 
 def test_first_run_offers_registration(data_dir: Path) -> None:
@@ -40,7 +42,7 @@ def test_registration_stores_a_bcrypt_hash(data_dir: Path) -> None:
     next(b for b in at.button if b.label == "Register").click()
     at.run()
     assert not at.exception
-    user = storage.get_user_by_username(engine_for(data_dir), "ada")
+    user = users.get_user_by_username(engine_for(data_dir), "ada")
     assert user is not None
     assert user.password_hash.startswith("$2") and PASSWORD not in user.password_hash
 
@@ -64,11 +66,11 @@ def test_analyze_a_wav_and_see_the_metrics(data_dir: Path) -> None:
     assert values["Integrated loudness"].startswith("-20.0")
     assert any("For information only" in c.value for c in at.caption)  # a mixdown
     engine = engine_for(data_dir)
-    [project] = storage.list_projects(engine, user_id)
-    [track] = storage.list_tracks(engine, user_id, project.id)
+    [project] = projects.list_projects(engine, user_id)
+    [track] = track_store.list_tracks(engine, user_id, project.id)
     assert track.original_name == "my mix.wav"
     assert track.stored_name != "my mix.wav" and "mix" not in track.stored_name
-    assert storage.latest_analysis(engine, user_id, track.id) is not None
+    assert analyses.latest_analysis(engine, user_id, track.id) is not None
 
 
 @pytest.mark.parametrize(("name", "data"), [
@@ -85,7 +87,7 @@ def test_bad_uploads_show_a_message_and_store_nothing(data_dir: Path, name: str,
     assert not at.exception
     assert at.error, "expected a clear message"
     assert "Nothing was stored" in at.error[0].value
-    assert storage.list_projects(engine_for(data_dir), user_id) == []
+    assert projects.list_projects(engine_for(data_dir), user_id) == []
     audio_dir = data_dir / "audio"
     assert not audio_dir.exists() or not any(audio_dir.rglob("*.*"))
 
@@ -107,17 +109,17 @@ def test_history_shows_the_track_and_another_user_sees_nothing(data_dir: Path) -
     assert "ada-secret-track" not in everything and "Ada's album" not in everything
     # forging widget state with Ada's ids still reaches nothing
     engine = engine_for(data_dir)
-    ada = storage.get_user_by_username(engine, "ada")
+    ada = users.get_user_by_username(engine, "ada")
     assert ada is not None and ada.id is not None
-    [project] = storage.list_projects(engine, ada.id)
-    [track] = storage.list_tracks(engine, ada.id, project.id)
+    [project] = projects.list_projects(engine, ada.id)
+    [track] = track_store.list_tracks(engine, ada.id, project.id)
     bob.session_state["analyze_track_id"] = track.id
     bob.switch_page("pages/analyze.py").run()
     assert not bob.exception
-    bob_user = storage.get_user_by_username(engine, "bob")
+    bob_user = users.get_user_by_username(engine, "bob")
     assert bob_user is not None and bob_user.id is not None
-    with pytest.raises(storage.NotFoundError):
-        storage.get_track(engine, bob_user.id, track.id)
+    with pytest.raises(NotFoundError):
+        track_store.get_track(engine, bob_user.id, track.id)
 
 
 def test_reference_comparison_with_level_matched_players(data_dir: Path) -> None:
@@ -138,13 +140,13 @@ def test_history_shows_a_tracks_reference_comparison_again(data_dir: Path) -> No
     at.file_uploader(key="reference_upload").set_value(("ref.wav", wav(-12.0), "audio/wav"))
     analyse(at, wav(-20.0), "mix.wav")
     engine = engine_for(data_dir)
-    [project] = storage.list_projects(engine, user_id)
-    tracks = {t.original_name: t for t in storage.list_tracks(engine, user_id, project.id)}
+    [project] = projects.list_projects(engine, user_id)
+    tracks = {t.original_name: t for t in track_store.list_tracks(engine, user_id, project.id)}
     assert tracks["ref.wav"].reference_of_track_id == tracks["mix.wav"].id
     at = login("ada")
     at.switch_page("pages/history.py").run()
     next(s for s in at.selectbox if s.label == "Track").select_index(
-        [t.id for t in storage.list_tracks(engine, user_id, project.id)].index(
+        [t.id for t in track_store.list_tracks(engine, user_id, project.id)].index(
             tracks["mix.wav"].id))
     at.run()
     assert not at.exception, at.exception
@@ -157,9 +159,9 @@ def test_history_shows_a_tracks_reference_comparison_again(data_dir: Path) -> No
     at.run()
     assert any("reusing that analysis" in str(m.value) for m in at.markdown)
     assert not any(s.value == "Against the reference" for s in at.subheader)
-    again = next(t for t in storage.list_tracks(engine, user_id, project.id)
+    again = next(t for t in track_store.list_tracks(engine, user_id, project.id)
                  if t.original_name == "again.wav")
-    reused = storage.latest_analysis(engine, user_id, again.id)
+    reused = analyses.latest_analysis(engine, user_id, again.id)
     assert reused is not None and reused.comparison is None
 
 
@@ -182,11 +184,11 @@ def test_same_audio_again_reuses_the_analysis_and_keeps_both_tracks(data_dir: Pa
     assert not at.exception
     assert any("reusing that analysis" in str(m.value) for m in at.markdown)
     engine = engine_for(data_dir)
-    [project] = storage.list_projects(engine, user_id)
-    tracks = storage.list_tracks(engine, user_id, project.id)
+    [project] = projects.list_projects(engine, user_id)
+    tracks = track_store.list_tracks(engine, user_id, project.id)
     assert sorted(t.original_name for t in tracks) == ["again.wav", "first.wav"]
-    assert all(storage.latest_analysis(engine, user_id, t.id) is not None for t in tracks)
-    assert all(storage.audio_path(user_id, t, data_dir) is not None for t in tracks)
+    assert all(analyses.latest_analysis(engine, user_id, t.id) is not None for t in tracks)
+    assert all(track_store.audio_path(user_id, t, data_dir) is not None for t in tracks)
 
 
 def test_expired_audio_keeps_its_analysis_and_says_so(data_dir: Path) -> None:
@@ -213,8 +215,8 @@ def test_generic_genre_is_offered_and_judges_against_the_defaults(data_dir: Path
     at = analyse(at.run(), wav(-20.0), "mix.wav")
     assert not at.exception, at.exception
     engine = engine_for(data_dir)
-    [project] = storage.list_projects(engine, user_id)
-    [track] = storage.list_tracks(engine, user_id, project.id)
-    stored = storage.latest_analysis(engine, user_id, track.id)
+    [project] = projects.list_projects(engine, user_id)
+    [track] = track_store.list_tracks(engine, user_id, project.id)
+    stored = analyses.latest_analysis(engine, user_id, track.id)
     assert stored is not None and stored.genre.genre is None
     assert stored.genre.genre_label == "Generic"

@@ -11,7 +11,7 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import engine_for, login, make_user
 from tests.llm_server import API_KEY, LLMServer
-from zz_core.store import storage
+from zz_core.store import usage as token_usage
 
 PAGE = "pages/docs_assistant.py"
 OWN_DOCUMENT = (b"# Zorblax bus compressor\n\n## Zorblax settings\n\nThe Zorblax is our "
@@ -45,7 +45,7 @@ def test_offline_answer_cites_its_passages(data_dir: Path) -> None:
                                     label.lower() for label in labels)
     answer = next(m.value for m in at.chat_message[1].markdown)
     assert "\\[1\\]" in answer  # the citation, shown as text
-    [usage] = storage.list_token_usage(engine_for(data_dir), user_id)
+    [usage] = token_usage.list_token_usage(engine_for(data_dir), user_id)
     assert (usage.stage, usage.provider, usage.prompt_tokens) == ("docs", "offline", 0)
 
 
@@ -69,7 +69,7 @@ def test_model_answers_from_the_retrieved_passages(data_dir: Path, llm_server: L
     assert "[1]" in system and "PLR" in system and "does not cover" in system
     assert any("true peak minus integrated loudness" in str(m.value)
                for m in at.markdown)
-    [usage] = storage.list_token_usage(engine_for(data_dir), user_id)
+    [usage] = token_usage.list_token_usage(engine_for(data_dir), user_id)
     assert (usage.provider, usage.prompt_tokens, usage.stage) == ("compatible", 900,
                                                                   "docs")
 

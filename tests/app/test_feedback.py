@@ -13,7 +13,9 @@ from streamlit.testing.v1 import AppTest
 
 from tests.app.helpers import analyse, engine_for, login, make_user, wav
 from tests.llm_server import API_KEY, LLMServer
-from zz_core.store import storage
+from zz_core.store import analyses, messages, projects, tracks
+from zz_core.store import usage as token_usage
+from zz_core.store.records import MessageRecord
 
 MODEL_REPLY = ("INSIGHT [too_quiet, warning]: The mix sits at -20 LUFS.\n"
                "SUGGESTION: Leave it for mastering; keep peaks near -6 dBFS.\n\n"
@@ -39,11 +41,11 @@ def _texts(at: AppTest) -> str:
         str(c.value) for c in at.caption)
 
 
-def _thread(data_dir: Path, user_id: int) -> list[storage.ChatMessage]:
+def _thread(data_dir: Path, user_id: int) -> list[MessageRecord]:
     engine = engine_for(data_dir)
-    [project] = storage.list_projects(engine, user_id)
-    [track] = storage.list_tracks(engine, user_id, project.id)
-    return storage.list_thread(engine, user_id, track.id)
+    [project] = projects.list_projects(engine, user_id)
+    [track] = tracks.list_tracks(engine, user_id, project.id)
+    return messages.list_thread(engine, user_id, track.id)
 
 
 def _ask(at: AppTest, question: str) -> AppTest:
@@ -59,7 +61,7 @@ def test_offline_feedback_arrives_with_the_analysis(data_dir: Path) -> None:
     [feedback] = _thread(data_dir, user_id)
     assert (feedback.kind, feedback.provider) == ("feedback", "offline")
     assert "INSIGHT" in feedback.content
-    [usage] = storage.list_token_usage(engine_for(data_dir), user_id)
+    [usage] = token_usage.list_token_usage(engine_for(data_dir), user_id)
     assert (usage.stage, usage.provider, usage.prompt_tokens, usage.cost_usd) == (
         "feedback", "offline", 0, 0.0)
     assert usage.would_cost_usd is not None and usage.would_cost_usd > 0
@@ -73,12 +75,12 @@ def test_model_feedback_is_grounded_in_the_stored_analysis(data_dir: Path,
     assert "The mix sits at \\-20 LUFS\\." in _texts(at)  # a card, shown as plain text
     prompt = model.requests[-1]["messages"][1]["content"]
     engine = engine_for(data_dir)
-    [project] = storage.list_projects(engine, user_id)
-    [track] = storage.list_tracks(engine, user_id, project.id)
-    stored = storage.latest_analysis(engine, user_id, track.id)
+    [project] = projects.list_projects(engine, user_id)
+    [track] = tracks.list_tracks(engine, user_id, project.id)
+    stored = analyses.latest_analysis(engine, user_id, track.id)
     assert stored is not None and stored.loudness.integrated_lufs is not None
     assert f"integrated: {stored.loudness.integrated_lufs:.1f} LUFS" in prompt
-    [usage] = storage.list_token_usage(engine, user_id)
+    [usage] = token_usage.list_token_usage(engine, user_id)
     assert (usage.provider, usage.model, usage.stage) == ("compatible", "gpt-4o-mini",
                                                           "feedback")
     assert usage.prompt_tokens > 100 and not usage.estimated and usage.cost_usd > 0
@@ -93,7 +95,7 @@ def test_failure_stores_nothing_and_offers_retry_and_offline(data_dir: Path,
     assert any("failed" in str(e.value) and "Nothing was saved" in str(e.value)
                for e in at.error)
     assert _thread(data_dir, user_id) == []
-    assert storage.list_token_usage(engine_for(data_dir), user_id) == []
+    assert token_usage.list_token_usage(engine_for(data_dir), user_id) == []
     labels = [b.label for b in at.button]
     assert "Retry" in labels and "Use the offline engine" in labels
     next(b for b in at.button if b.label == "Use the offline engine").click()
@@ -120,7 +122,7 @@ def test_follow_ups_are_grounded_and_summarised_after_four(data_dir: Path,
     assert kinds == [("feedback", "assistant"),
                      *[("follow_up", "user"), ("follow_up", "assistant")] * 4,
                      ("summary", "assistant")]
-    stages = sorted(u.stage for u in storage.list_token_usage(engine_for(data_dir), user_id))
+    stages = sorted(u.stage for u in token_usage.list_token_usage(engine_for(data_dir), user_id))
     assert stages == ["feedback", "follow_up", "follow_up", "follow_up", "follow_up",
                       "summary"]
     assert any(e.label == "Summary of the conversation so far" for e in at.expander)

@@ -1,5 +1,5 @@
 """The Token Usage page through Streamlit's AppTest: real SQLite file, rows recorded
-through zz_core.store.storage for the signed-in user and another one; the totals shown, the
+through zz_core.store for the signed-in user and another one; the totals shown, the
 other user's usage absent, reset (archive) with its confirmation, archived history."""
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from streamlit.testing.v1.element_tree import Button
 
 from tests.app.helpers import engine_for, login, make_user
 from zz_core.advise import tokens
-from zz_core.store import storage
+from zz_core.store import projects
+from zz_core.store import usage as token_usage
 
 PAGE = "pages/token_usage.py"
 
@@ -34,20 +35,20 @@ def _button(at: AppTest, label: str) -> Button:
 def _usage(data_dir: Path, ada: int, bob: int) -> None:
     """Ada: two model calls in a session and one offline call; Bob: one big call."""
     engine = engine_for(data_dir)
-    album = storage.create_project(engine, ada, "Album")
-    secret = storage.create_project(engine, bob, "Bob's secret session")
+    album = projects.create_project(engine, ada, "Album")
+    secret = projects.create_project(engine, bob, "Bob's secret session")
     for prompt, completion in ((1200, 300), (800, 150)):
-        storage.record_token_usage(
+        token_usage.record_token_usage(
             engine, ada, provider="openai", model="gpt-4o-mini", stage="feedback",
             prompt_tokens=prompt, completion_tokens=completion,
             cost_usd=tokens.cost_usd("gpt-4o-mini", prompt, completion), project_id=album.id)
-    storage.record_token_usage(engine, ada, provider="offline", model="zz-offline-1",
-                               stage="summary", prompt_tokens=0, completion_tokens=0,
-                               cost_usd=0.0, estimated=True, would_cost_usd=0.0123,
-                               project_id=album.id)
-    storage.record_token_usage(engine, bob, provider="openai", model="gpt-4o",
-                               stage="comparison", prompt_tokens=55555, completion_tokens=4444,
-                               cost_usd=1.5, project_id=secret.id)
+    token_usage.record_token_usage(engine, ada, provider="offline", model="zz-offline-1",
+                                   stage="summary", prompt_tokens=0, completion_tokens=0,
+                                   cost_usd=0.0, estimated=True, would_cost_usd=0.0123,
+                                   project_id=album.id)
+    token_usage.record_token_usage(engine, bob, provider="openai", model="gpt-4o",
+                                   stage="comparison", prompt_tokens=55555, completion_tokens=4444,
+                                   cost_usd=1.5, project_id=secret.id)
 
 
 ADA_COST = "${:.4f}".format(tokens.cost_usd("gpt-4o-mini", 1200, 300)
@@ -106,9 +107,9 @@ def test_reset_archives_and_the_toggle_shows_history(data_dir: Path) -> None:
     assert not at.exception, at.exception
 
     engine = engine_for(data_dir)
-    rows = storage.list_token_usage(engine, ada, archived=None)
+    rows = token_usage.list_token_usage(engine, ada, archived=None)
     assert len(rows) == 3 and all(r.archived for r in rows)  # kept, never deleted
-    assert not storage.list_token_usage(engine, bob, archived=True)  # Bob's untouched
+    assert not token_usage.list_token_usage(engine, bob, archived=True)  # Bob's untouched
     assert not at.metric
     assert any("uses no tokens" in i.value for i in at.info)
     assert any("3 earlier record(s)" in c.value for c in at.caption)
@@ -133,5 +134,5 @@ def test_cancel_keeps_the_counters(data_dir: Path) -> None:
     at.run()
     assert not at.exception, at.exception
     assert _metrics(at)["Calls"] == "3"
-    assert not storage.list_token_usage(engine_for(data_dir), ada, archived=True)
+    assert not token_usage.list_token_usage(engine_for(data_dir), ada, archived=True)
 

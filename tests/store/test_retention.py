@@ -13,8 +13,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, update
 
 from tests.signals import sine
+from tests.store.helpers import upload
 from zz_core.judge.models import AnalysisResult
-from zz_core.store import retention, storage
+from zz_core.store import analyses, messages, projects, retention, tables, tracks, users
+from zz_core.store import usage as token_usage
+from zz_core.store.records import TrackRecord
 from zz_core.store.retention import RetentionReport, RetentionSettings, apply_retention
 
 NOW = datetime.fromisoformat("2026-06-01T12:00:00+00:00")
@@ -37,28 +40,27 @@ class Library:
     project: int
 
     def track(self, age: timedelta, user_id: int | None = None,
-              freq_hz: float = 440.0) -> storage.Track:
+              freq_hz: float = 440.0) -> TrackRecord:
         """Upload a track and backdate it to ``NOW - age``."""
         user = user_id or self.ada
-        project = self.project if user == self.ada else storage.create_project(
+        project = self.project if user == self.ada else projects.create_project(
             self.engine, user, "Theirs").id
-        track, _ = storage.store_upload(self.engine, user, project, wav(freq_hz), "t.wav",
-                                        "main", self.data_dir)
+        track = upload(self.engine, user, project, wav(freq_hz), "t.wav", "main", self.data_dir)
         with Session(self.engine) as session:
-            session.exec(update(storage.Track).where(col(storage.Track.id) == track.id)
+            session.exec(update(tables.Track).where(col(tables.Track.id) == track.id)
                          .values(created_at=NOW - age))
             session.commit()
-        return storage.get_track(self.engine, user, track.id)
+        return tracks.get_track(self.engine, user, track.id)
 
-    def path(self, track: storage.Track) -> Path:
-        return storage.audio_file_path(self.data_dir, track)
+    def path(self, track: TrackRecord) -> Path:
+        return tracks.audio_file_path(self.data_dir, track)
 
-    def reload(self, track: storage.Track) -> storage.Track:
-        return storage.get_track(self.engine, track.user_id, track.id)
+    def reload(self, track: TrackRecord) -> TrackRecord:
+        return tracks.get_track(self.engine, track.user_id, track.id)
 
 
 def _user(engine: Engine, name: str) -> int:
-    user = storage.create_user(engine, username=name, name=name, email="", password_hash="h")
+    user = users.create_user(engine, username=name, name=name, email="", password_hash="h")
     assert user.id is not None
     return user.id
 
@@ -66,7 +68,7 @@ def _user(engine: Engine, name: str) -> int:
 @pytest.fixture
 def library(db_engine: Engine, tmp_data_dir: Path) -> Library:
     ada, bob = _user(db_engine, "ada"), _user(db_engine, "bob")
-    project = storage.create_project(db_engine, ada, "Album")
+    project = projects.create_project(db_engine, ada, "Album")
     assert project.id is not None
     return Library(db_engine, tmp_data_dir, ada, bob, project.id)
 
@@ -76,12 +78,12 @@ def test_old_audio_goes_and_everything_else_stays(library: Library,
     engine, ada = library.engine, library.ada
     old = library.track(timedelta(days=15))
     recent = library.track(timedelta(days=13), freq_hz=330.0)
-    storage.save_analysis(engine, ada, old.id, analysis_result)
-    storage.append_message(engine, ada, library.project, "feedback", "assistant", "Loud.",
-                           track_id=old.id)
-    storage.record_token_usage(engine, ada, provider="p", model="m", stage="feedback",
-                               prompt_tokens=1, completion_tokens=1, cost_usd=0.1,
-                               track_id=old.id)
+    analyses.save_analysis(engine, ada, old.id, analysis_result)
+    messages.append_message(engine, ada, library.project, "feedback", "assistant", "Loud.",
+                            track_id=old.id)
+    token_usage.record_token_usage(engine, ada, provider="p", model="m", stage="feedback",
+                                   prompt_tokens=1, completion_tokens=1, cost_usd=0.1,
+                                   track_id=old.id)
 
     report = apply_retention(engine, library.data_dir, max_age_days=14, now=NOW)
 
@@ -90,15 +92,15 @@ def test_old_audio_goes_and_everything_else_stays(library: Library,
     assert not library.path(old).exists() and library.path(recent).is_file()
     expired = library.reload(old)
     assert expired.audio_deleted_at == NOW
-    assert storage.audio_path(ada, expired, library.data_dir) is None
+    assert tracks.audio_path(ada, expired, library.data_dir) is None
     assert library.reload(recent).audio_deleted_at is None
-    loaded = storage.latest_analysis(engine, ada, old.id)
+    loaded = analyses.latest_analysis(engine, ada, old.id)
     assert loaded is not None and loaded.model_dump_json() == analysis_result.model_dump_json()
-    assert storage.find_analysis(engine, ada, old.content_sha256, "mixdown", "electronic",
-                                 "techno") is not None
-    assert [m.content for m in storage.list_thread(engine, ada, old.id)] == ["Loud."]
-    assert len(storage.list_token_usage(engine, ada)) == 1
-    assert len(storage.list_tracks(engine, ada, library.project)) == 2
+    assert analyses.find_analysis(engine, ada, old.content_sha256, "mixdown", "electronic",
+                                  "techno") is not None
+    assert [m.content for m in messages.list_thread(engine, ada, old.id)] == ["Loud."]
+    assert len(token_usage.list_token_usage(engine, ada)) == 1
+    assert len(tracks.list_tracks(engine, ada, library.project)) == 2
     assert apply_retention(engine, library.data_dir, max_age_days=14, now=NOW) == (
         RetentionReport())
 
@@ -159,11 +161,11 @@ def test_a_file_already_missing_is_marked_but_not_counted(library: Library) -> N
 def test_an_expired_track_can_still_be_moved_and_deleted(library: Library) -> None:
     old = library.track(timedelta(days=20))
     apply_retention(library.engine, library.data_dir, now=NOW)
-    other = storage.create_project(library.engine, library.ada, "Other")
-    assert storage.move_track(library.engine, library.ada, old.id, other.id).project_id == (
+    other = projects.create_project(library.engine, library.ada, "Other")
+    assert tracks.move_track(library.engine, library.ada, old.id, other.id).project_id == (
         other.id)
-    storage.delete_track(library.engine, library.ada, old.id, library.data_dir)
-    assert storage.list_tracks(library.engine, library.ada, other.id) == []
+    tracks.delete_track(library.engine, library.ada, old.id, library.data_dir)
+    assert tracks.list_tracks(library.engine, library.ada, other.id) == []
 
 
 def test_settings_from_the_environment() -> None:
@@ -184,7 +186,7 @@ def test_settings_from_the_environment() -> None:
 def test_the_background_thread_runs_and_stops(sqlite_engine: Engine, tmp_data_dir: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     ada = _user(sqlite_engine, "ada")
-    project = storage.create_project(sqlite_engine, ada, "Album")
+    project = projects.create_project(sqlite_engine, ada, "Album")
     library = Library(sqlite_engine, tmp_data_dir, ada, ada, project.id or 0)
     old = library.track(NOW - datetime.now(UTC) + timedelta(days=20))  # 20 days ago
     monkeypatch.setenv("ZZ_RETENTION_INTERVAL_S", "0.05")

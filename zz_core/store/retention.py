@@ -25,7 +25,10 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select, update
 
 from zz_core.config import SETTINGS, Settings, SettingsError, load_settings
-from zz_core.store.storage import NotFoundError, Track, audio_file_path, data_dir_from_env, utcnow
+from zz_core.errors import NotFoundError
+from zz_core.store.db import data_dir_from_env, utcnow
+from zz_core.store.tables import Track
+from zz_core.store.tracks import audio_file_path
 
 DEFAULT_MAX_AGE_DAYS: float = SETTINGS["retention_days"].default
 DEFAULT_MAX_BYTES_PER_USER: int = int(SETTINGS["retention_max_bytes"].default)

@@ -1,0 +1,133 @@
+"""The database connection: engines (SQLite pragmas), the Alembic schema upgrade, sessions,
+and the checks every stored id and name goes through.
+
+SQLite under ``<data_dir>/zoundzcope.db`` by default (WAL, foreign keys on), any SQLAlchemy
+URL through ``DATABASE_URL``; the schema is managed by the Alembic migrations in
+``migrations/`` (``upgrade_schema``), whose ``env.py`` takes the metadata of
+``zz_core.store.tables``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session
+
+from zz_core.config import load_settings
+from zz_core.datafiles import MIGRATIONS_DIR
+from zz_core.errors import InvalidValueError
+from zz_core.text import one_line
+
+MAX_DB_ID = 2**31 - 1
+"""Largest id any table hands out (a 32-bit signed integer on every backend)."""
+_UPGRADE_LOCK_KEY = 0x5A5A0001
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware UTC."""
+    return datetime.now(UTC)
+
+
+# --- engine and schema -------------------------------------------------------------------
+
+
+def data_dir_from_env() -> Path:
+    """The data folder (``zz_core.config``: ``ZZ_DATA_DIR``, default ``./data``)."""
+    return load_settings().data_dir
+
+
+def database_url(data_dir: str | os.PathLike[str] | None = None) -> str:
+    """The configured database (``DATABASE_URL``), else the SQLite file in the data folder."""
+    if data_dir is None:
+        return load_settings().database_url
+    return load_settings(environ={**os.environ, "ZZ_DATA_DIR": str(data_dir)}).database_url
+
+
+def create_db_engine(url: str | None = None) -> Engine:
+    """An engine for ``url`` (default: ``database_url()``); SQLite gets WAL and foreign keys."""
+    parsed = make_url(_normalise_url(url or database_url()))
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(parsed, pool_pre_ping=True)
+    if parsed.database and parsed.database != ":memory:":
+        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
+    sa.event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _normalise_url(url: str) -> str:
+    """Accept the ``postgres://`` spelling some hosts hand out."""
+    return "postgresql://" + url[len("postgres://"):] if url.startswith("postgres://") else url
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """An Alembic config for ``migrations/``, optionally bound to an open connection."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def upgrade_schema(engine_or_url: Engine | str, revision: str = "head") -> None:
+    """Run ``alembic upgrade`` programmatically (idempotent; migrations never drop data)."""
+    engine = engine_or_url if isinstance(engine_or_url, Engine) else create_db_engine(
+        engine_or_url)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                   {"key": _UPGRADE_LOCK_KEY})
+            command.upgrade(alembic_config(connection), revision)
+    finally:
+        if engine is not engine_or_url:
+            engine.dispose()
+
+
+@contextmanager
+def session(engine: Engine) -> Iterator[Session]:
+    """A session whose objects stay readable after commit (they are turned into records)."""
+    with Session(engine, expire_on_commit=False) as opened:
+        yield opened
+
+
+# --- checks ------------------------------------------------------------------------------
+
+
+def valid_id(value: object) -> bool:
+    """True for an id a table could have handed out (a positive int, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_DB_ID
+
+
+def checked_name(name: str, max_chars: int, what: str) -> str:
+    """``name`` on one line, stripped; ``InvalidValueError`` unless 1 to ``max_chars`` long."""
+    cleaned = one_line(name if isinstance(name, str) else "")
+    if not 1 <= len(cleaned) <= max_chars:
+        raise InvalidValueError(f"the {what} must be 1 to {max_chars} characters long")
+    return cleaned
+
+
+def checked_choice(value: str, choices: tuple[str, ...], what: str) -> str:
+    """``value`` if it is one of ``choices``; ``InvalidValueError`` naming them otherwise."""
+    if value not in choices:
+        raise InvalidValueError(f"the {what} must be one of: {', '.join(choices)}")
+    return value
