@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from zz_core.fmt import clock
+from zz_core.fmt import clock, clock_span, number
 from zz_core.judge.genres import ContextRules, GenreTargets
 from zz_core.measure.loudness import LoudnessResult
 from zz_core.measure.peaks import DynamicsResult, PeakResult
@@ -110,7 +110,8 @@ def time_spans(
 
 
 def _where(spans: list[tuple[float, float]], limit: int = 3) -> str:
-    shown = ", ".join(f"{clock(b)}-{clock(e)}" for b, e in spans[:limit])
+    """The first ``limit`` spans as m:ss.s-m:ss.s, then how many more."""
+    shown = ", ".join(clock_span(b, e) for b, e in spans[:limit])
     more = f" and {len(spans) - limit} more" if len(spans) > limit else ""
     return f"{shown}{more}"
 
@@ -266,13 +267,10 @@ def detect_phase_cancellation(inputs: IssueInputs) -> list[Issue]:
         end_s=spans[-1][1] if spans else inputs.duration_s,
         value=stereo.correlation, limit=PHASE_CORRELATION_LIMIT,
         message=f"Left and right cancel each other{where} (correlation "
-                f"{_fmt(stereo.correlation)}, mono sum {_fmt(stereo.mono_loss_db)} dB). "
+                f"{number(stereo.correlation, 2, sign=True)}, mono sum "
+                f"{number(stereo.mono_loss_db, 2, sign=True)} dB). "
                 "Check polarity of stereo-miked or doubled parts and wideners; "
                 "listen in mono.")]
-
-
-def _fmt(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:+.2f}"
 
 
 def detect_wide_low_end(inputs: IssueInputs) -> list[Issue]:
@@ -449,7 +447,7 @@ def detect_tonal_balance(inputs: IssueInputs) -> list[Issue]:
             start_s=start, end_s=end, value=round(worst, 1), limit=sign * tolerance,
             message=f"{worst:+.1f} dB {direction} the {inputs.genre_label} tonal target "
                     f"(tolerance ±{tolerance:.0f} dB), most pronounced at "
-                    f"{clock(start)}-{clock(end)}. {advice}"))
+                    f"{clock_span(start, end)}. {advice}"))
     return issues
 
 

@@ -167,15 +167,11 @@ def _playback_gain(
     return gain, False
 
 
-def _fmt(value: float) -> str:
-    return f"{value:g}"
-
-
 def _gain_sentence(
     p: Platform, lufs: float, peak: float, gain: float, capped: bool, limited: bool
 ) -> str:
     wanted = p.target_lufs - lufs
-    target = f"{_fmt(p.target_lufs)} LUFS"
+    target = f"{p.target_lufs:g} LUFS"  # a setting, written as in platforms.yaml
     if abs(wanted) < _AT_TARGET_DB:
         return f"{p.name} plays this track as it is: it already sits at the {target} target"
     if wanted < 0.0 and gain == 0.0:
@@ -187,7 +183,7 @@ def _gain_sentence(
         return (f"{p.name} does not raise quiet tracks, so this one plays {wanted:.1f} dB "
                 f"below louder ones at {target}")
     if capped:
-        ceiling = _fmt(p.raise_true_peak_ceiling_dbtp or 0.0)
+        ceiling = f"{p.raise_true_peak_ceiling_dbtp or 0.0:g}"
         short = wanted - gain
         if gain < _AT_TARGET_DB:
             return (f"{p.name} cannot raise this track because its peaks already reach "
@@ -196,7 +192,7 @@ def _gain_sentence(
                 f"peaks under {ceiling} dBTP, so it plays {short:.1f} dB below the {target} "
                 "target")
     if limited:
-        limit = _fmt(p.limiter_ceiling_dbtp or 0.0)
+        limit = f"{p.limiter_ceiling_dbtp or 0.0:g}"
         return (f"{p.name} raises this track {gain:.1f} dB and its limiter pulls peaks that "
                 f"would reach {peak + gain:+.1f} dBTP down to {limit} dBTP, flattening your "
                 "transients")
@@ -241,7 +237,7 @@ def _simulate_one(p: Platform, lufs: float | None, peak: float | None) -> Platfo
     encode_over = peak_value > advice
     sentence = _gain_sentence(p, lufs, peak_value, gain, capped, limited)
     if encode_over:
-        sentence += (f", and peaks at {peak_value:.1f} dBTP (advice: {_fmt(advice)} dBTP or "
+        sentence += (f", and peaks at {peak_value:.1f} dBTP (advice: {advice:g} dBTP or "
                      "lower) may clip in the lossy encode")
     return _outcome(
         p, gain=gain, output_lufs=lufs + gain, output_peak=out_peak, limited=limited,

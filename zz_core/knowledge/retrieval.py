@@ -26,6 +26,7 @@ chunking parameters, per-document sha256 and chunk row range, and the sha256 of 
 other files). Only new or changed documents are embedded; unchanged documents keep their
 stored vectors; removed ones are dropped. Files are written to temporary names and
 renamed, the manifest last; a set of files that does not match its manifest is rebuilt.
+Tokenizing and BM25 live in ``lexical``, the files in ``indexfiles``.
 
 Threads. ``search`` reads an immutable snapshot and may run from many threads at once;
 ``update`` swaps in a new snapshot under a lock. Calls into the model are serialised by a
@@ -36,13 +37,8 @@ embeddings release it between batches so queries never wait long.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
-import math
 import os
-import re
-import tempfile
 import threading
 import unicodedata
 from collections import Counter
@@ -51,9 +47,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-import faiss
 import numpy as np
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from zz_core.errors import ZzError
 from zz_core.knowledge.documents import (
@@ -63,15 +58,24 @@ from zz_core.knowledge.documents import (
     Document,
     chunk_document,
 )
+from zz_core.knowledge.indexfiles import (
+    CHUNKS_FILE,
+    INDEX_FILE,
+    INDEX_FORMAT,
+    MANIFEST_FILE,
+    DocumentEntry,
+    IndexSettings,
+    IndexState,
+    Manifest,
+    load_state,
+    write_files,
+)
+from zz_core.knowledge.lexical import BM25_B, BM25_K1, STOP_WORDS, Bm25, tokenize
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 MODEL_NAME = "sentence-transformers/all-MiniLM-L6-v2"
-INDEX_FORMAT = 1  # bump when chunking, tokenizing or the embedded text changes
-INDEX_FILE = "index.faiss"
-CHUNKS_FILE = "chunks.json"
-MANIFEST_FILE = "manifest.json"
 
 LEXICAL_WEIGHT = 0.6
 CANDIDATES = 100
@@ -79,8 +83,15 @@ MAX_QUERY_CHARS = 1000
 MAX_TOP_K = 50
 ENCODE_BATCH = 16  # the model lock is released between batches: queries wait little
 TORCH_THREADS = 2
-BM25_K1 = 1.2
-BM25_B = 0.75
+
+__all__ = [  # the names callers import; the lexical and file ones live in lexical, indexfiles
+    "BM25_B", "BM25_K1", "CANDIDATES", "CHUNKS_FILE", "ENCODE_BATCH", "INDEX_FILE",
+    "INDEX_FORMAT", "LEXICAL_WEIGHT", "MANIFEST_FILE", "MAX_QUERY_CHARS", "MAX_TOP_K",
+    "MODEL_NAME", "STOP_WORDS", "TORCH_THREADS", "Bm25", "DocumentEntry", "Encoder", "Hit",
+    "KnowledgeIndex", "Manifest", "QueryError", "RefreshReport", "RetrievalError",
+    "clean_query", "embed", "load_embedder", "model_name", "search_indexes", "select_diverse",
+    "tokenize",
+]
 
 log = logging.getLogger(__name__)
 
@@ -195,149 +206,13 @@ def embed(encoder: Encoder, texts: Sequence[str]) -> np.ndarray:
     return np.ascontiguousarray(vectors)
 
 
-# --- lexical --------------------------------------------------------------------------
-
-_TOKEN = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?|[^\W_]+")
-_DASHES = str.maketrans({"\u2212": "-", "\u2013": "-", "\u2014": "-", "\u2010": "-",
-                         "\u2011": "-"})
-_STOP_WORDS_TEXT = """
-a about above after again all also am an and any are as at be been before being below
-between both but by can could did do does doing down during each few for from further had
-has have having he her here hers him his how i if in into is it its itself just me more
-most my no nor not of off on once only or other our ours out over own same she should so
-some such than that the their theirs them then there these they this those through to too
-under until up very was we were what when where which while who whom why will with would
-you your yours s t
-"""
-STOP_WORDS = frozenset(_STOP_WORDS_TEXT.split())
-
-
-def tokenize(text: str) -> list[str]:
-    """Lower-cased terms for BM25: words with their digits ("r128", "dbtp", "plr"), numbers
-    with their sign ("-14", also indexed as "14"), light plural stemming, no stop words."""
-    text = unicodedata.normalize("NFKC", text).translate(_DASHES).casefold()
-    terms: list[str] = []
-    for token in _TOKEN.findall(text):
-        if token[0] in "+-" or token[0].isdigit():
-            terms.append(token)
-            if token[0] in "+-":
-                terms.append(token[1:])
-        elif token not in STOP_WORDS:
-            terms.append(_stem(token))
-    return terms
-
-
-def _stem(word: str) -> str:
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
-
-
-@dataclasses.dataclass(frozen=True)
-class Bm25:
-    """BM25 Okapi over a fixed list of texts (k1 = 1.2, b = 0.75)."""
-
-    count: int
-    idf: dict[str, float]
-    postings: dict[str, tuple[np.ndarray, np.ndarray]]  # term -> (rows, saturated tf)
-
-    @classmethod
-    def build(cls, texts: Sequence[str]) -> Bm25:
-        counts = [Counter(tokenize(text)) for text in texts]
-        lengths = np.array([sum(c.values()) for c in counts], dtype=np.float64)
-        average = float(lengths.mean()) if len(texts) and lengths.mean() > 0 else 1.0
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths / average)
-        rows: dict[str, list[int]] = {}
-        weights: dict[str, list[float]] = {}
-        for row, counter in enumerate(counts):
-            for term, tf in counter.items():
-                rows.setdefault(term, []).append(row)
-                weights.setdefault(term, []).append(tf * (BM25_K1 + 1) / (tf + norm[row]))
-        postings = {t: (np.array(rows[t], dtype=np.int64), np.array(weights[t]))
-                    for t in rows}
-        idf = {t: cls._idf(len(texts), len(r)) for t, r in rows.items()}
-        return cls(count=len(texts), idf=idf, postings=postings)
-
-    @staticmethod
-    def _idf(count: int, containing: int) -> float:
-        return math.log(1 + (count - containing + 0.5) / (containing + 0.5))
-
-    def scores(self, terms: Sequence[str]) -> np.ndarray:
-        """Per text, BM25 of the query over its maximum reachable score (a share < 1)."""
-        result = np.zeros(self.count)
-        unique = set(terms)
-        reachable = sum(self.idf.get(t, self._idf(self.count, 0)) for t in unique)
-        if reachable <= 0:
-            return result
-        for term in unique:
-            if term in self.postings:
-                rows, weights = self.postings[term]
-                result[rows] += self.idf[term] * weights
-        return result / (reachable * (BM25_K1 + 1))
-
-
 # --- the index ------------------------------------------------------------------------
-
-
-class DocumentEntry(BaseModel):
-    """A document of the index and its rows ``[start, end)``."""
-
-    doc_id: str
-    title: str
-    sha256: str
-    start: int
-    end: int
-
-
-class Manifest(BaseModel):
-    """What ``manifest.json`` records."""
-
-    format: int
-    model: str
-    dimension: int
-    max_chars: int
-    overlap_chars: int
-    rows: int
-    chunks_sha256: str
-    index_sha256: str
-    documents: list[DocumentEntry]
-
-
-@dataclasses.dataclass(frozen=True)
-class _Settings:
-    model: str
-    max_chars: int
-    overlap_chars: int
-
-
-@dataclasses.dataclass(frozen=True)
-class _State:
-    """One immutable version of an index."""
-
-    chunks: tuple[Chunk, ...]
-    vectors: np.ndarray  # (rows, dimension) float32, unit length
-    faiss_index: Any
-    bm25: Bm25
-    documents: tuple[DocumentEntry, ...]
-    dimension: int
-
-    @classmethod
-    def create(cls, chunks: Sequence[Chunk], vectors: np.ndarray,
-               documents: Sequence[DocumentEntry], dimension: int) -> _State:
-        flat = faiss.IndexFlatIP(dimension)
-        if len(chunks):
-            flat.add(vectors)
-        return cls(tuple(chunks), vectors, flat,
-                   Bm25.build([c.embedding_text for c in chunks]), tuple(documents),
-                   dimension)
 
 
 class KnowledgeIndex:
     """Chunks of a set of documents, searchable by meaning and by exact terms."""
 
-    def __init__(self, state: _State, embedder: Encoder, settings: _Settings,
+    def __init__(self, state: IndexState, embedder: Encoder, settings: IndexSettings,
                  index_dir: Path | None, report: RefreshReport) -> None:
         self._state = state
         self._embedder = embedder
@@ -354,8 +229,8 @@ class KnowledgeIndex:
         """The index of ``documents``, read from ``index_dir`` where it still matches and
         brought up to date (only new or changed documents embedded) otherwise.
         ``index_dir=None`` keeps the index in memory only."""
-        settings = _Settings(model or model_name(), max_chars, overlap_chars)
-        stored = _load(index_dir, settings) if index_dir is not None else None
+        settings = IndexSettings(model or model_name(), max_chars, overlap_chars)
+        stored = load_state(index_dir, settings) if index_dir is not None else None
         state, report = _refresh(stored, documents, embedder, settings)
         if index_dir is not None and (stored is None or report.embedded or report.removed
                                       or state.documents != stored.documents):
@@ -471,8 +346,8 @@ def _hit(chunk: Chunk, dense: float, lexical: float) -> Hit:
 # --- refreshing -----------------------------------------------------------------------
 
 
-def _refresh(old: _State | None, documents: Sequence[Document], embedder: Encoder,
-             settings: _Settings) -> tuple[_State, RefreshReport]:
+def _refresh(old: IndexState | None, documents: Sequence[Document], embedder: Encoder,
+             settings: IndexSettings) -> tuple[IndexState, RefreshReport]:
     """A state holding ``documents``, reusing ``old``'s vectors of unchanged documents."""
     ids = [doc.doc_id for doc in documents]
     if len(set(ids)) != len(ids):
@@ -498,8 +373,8 @@ def _refresh(old: _State | None, documents: Sequence[Document], embedder: Encode
                  else _dimension(embedder))
     chunks, blocks, entries = _assemble(parts, new_vectors, dimension)
     vectors = np.concatenate(blocks) if blocks else np.zeros((0, dimension), np.float32)
-    state = _State.create(chunks, np.ascontiguousarray(vectors, dtype=np.float32), entries,
-                          dimension)
+    state = IndexState.create(chunks, np.ascontiguousarray(vectors, dtype=np.float32),
+                              entries, dimension)
     report = RefreshReport(
         embedded=tuple(d.doc_id for d, _, v in parts if v is None),
         reused=tuple(d.doc_id for d, _, v in parts if v is not None),
@@ -530,93 +405,13 @@ def _dimension(embedder: Encoder) -> int:
     return int(get()) if callable(get) else int(embed(embedder, ["dimension"]).shape[1])
 
 
-# --- files ----------------------------------------------------------------------------
-
-
-def _save(state: _State, directory: Path, settings: _Settings,
+def _save(state: IndexState, directory: Path, settings: IndexSettings,
           report: RefreshReport) -> RefreshReport:
     """Write the index files; the report says whether they were written. A folder that
     cannot be written only costs a rebuild at the next start: the index still works."""
     try:
-        _write_files(state, directory, settings)
+        write_files(state, directory, settings)
     except OSError as err:
         log.warning("the knowledge index could not be saved in %s: %s", directory, err)
         return report
     return dataclasses.replace(report, saved=True)
-
-
-def _write_files(state: _State, directory: Path, settings: _Settings) -> None:
-    """Write the index, chunks and (last) manifest, each atomically."""
-    directory.mkdir(parents=True, exist_ok=True)
-    chunks_data = json.dumps([c.model_dump() for c in state.chunks], ensure_ascii=False,
-                             indent=0).encode("utf-8")
-    index_data = faiss.serialize_index(state.faiss_index).tobytes()
-    manifest = Manifest(
-        format=INDEX_FORMAT, model=settings.model, dimension=state.dimension,
-        max_chars=settings.max_chars, overlap_chars=settings.overlap_chars,
-        rows=len(state.chunks), chunks_sha256=hashlib.sha256(chunks_data).hexdigest(),
-        index_sha256=hashlib.sha256(index_data).hexdigest(), documents=list(state.documents))
-    _write_atomic(directory / INDEX_FILE, index_data)
-    _write_atomic(directory / CHUNKS_FILE, chunks_data)
-    _write_atomic(directory / MANIFEST_FILE, manifest.model_dump_json(indent=1).encode())
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-
-
-def _load(directory: Path, settings: _Settings) -> _State | None:
-    """The stored state when its files are intact and were made with ``settings``."""
-    try:
-        manifest = Manifest.model_validate_json((directory / MANIFEST_FILE).read_bytes())
-    except FileNotFoundError:
-        return None
-    except (OSError, ValidationError) as err:
-        log.warning("ignoring the knowledge index in %s: %s", directory, err)
-        return None
-    if (manifest.format, manifest.model, manifest.max_chars, manifest.overlap_chars) != (
-            INDEX_FORMAT, settings.model, settings.max_chars, settings.overlap_chars):
-        return None
-    try:
-        return _read_state(directory, manifest)
-    except (OSError, ValueError, RuntimeError) as err:
-        log.warning("rebuilding the knowledge index in %s: %s", directory, err)
-        return None
-
-
-def _read_state(directory: Path, manifest: Manifest) -> _State:
-    index_data = (directory / INDEX_FILE).read_bytes()
-    chunks_data = (directory / CHUNKS_FILE).read_bytes()
-    if (hashlib.sha256(index_data).hexdigest() != manifest.index_sha256
-            or hashlib.sha256(chunks_data).hexdigest() != manifest.chunks_sha256):
-        raise ValueError("files do not match the manifest")
-    chunks = [Chunk.model_validate(item) for item in json.loads(chunks_data)]
-    flat = faiss.deserialize_index(np.frombuffer(index_data, dtype=np.uint8))
-    _check_layout(manifest, chunks, flat)
-    vectors = flat.reconstruct_n(0, flat.ntotal) if flat.ntotal else np.zeros(
-        (0, manifest.dimension), np.float32)
-    return _State(tuple(chunks), np.ascontiguousarray(vectors, dtype=np.float32), flat,
-                  Bm25.build([c.embedding_text for c in chunks]), tuple(manifest.documents),
-                  manifest.dimension)
-
-
-def _check_layout(manifest: Manifest, chunks: Sequence[Chunk], flat: Any) -> None:
-    if not (flat.ntotal == len(chunks) == manifest.rows and flat.d == manifest.dimension):
-        raise ValueError("row counts do not match the manifest")
-    row = 0
-    for entry in manifest.documents:
-        if entry.start != row or entry.end < entry.start or any(
-                c.doc_id != entry.doc_id for c in chunks[entry.start:entry.end]):
-            raise ValueError("document rows do not match the manifest")
-        row = entry.end
-    if row != len(chunks):
-        raise ValueError("document rows do not cover the index")
