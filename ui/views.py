@@ -8,8 +8,8 @@ from pathlib import Path
 
 import streamlit as st
 
-from ui import plots
-from zz_core.fmt import clock
+from ui import cards, plots
+from zz_core.fmt import clock_span, figure, number
 from zz_core.judge.judging import judging_rules
 from zz_core.judge.models import AnalysisResult
 from zz_core.measure.levelmatch import matched_gains_db
@@ -20,10 +20,10 @@ SEVERITY_LABEL = {"critical": "CRITICAL", "warning": "WARNING", "info": "INFO"}
 
 def metric_cards(result: AnalysisResult) -> None:
     """The eight headline figures, coloured against the context's and genre's targets."""
-    cards = plots.headline_cards(result)
-    for row in range(0, len(cards), 4):
+    shown = cards.headline_cards(result)
+    for row in range(0, len(shown), 4):
         columns = st.columns(4)
-        for column, card in zip(columns, cards[row:row + 4], strict=False):
+        for column, card in zip(columns, shown[row:row + 4], strict=False):
             with column:
                 st.metric(card.label, f"{card.value_text} {card.unit}".strip(), help=card.help)
                 st.badge(card.status.upper(), color=STATUS_COLOUR[card.status])  # type: ignore[arg-type]
@@ -35,7 +35,7 @@ def issue_list(result: AnalysisResult) -> None:
         st.success("No issues found for this context and genre.")
         return
     for issue in result.issues:
-        where = f"{clock(issue.start_s)}-{clock(issue.end_s)}"
+        where = clock_span(issue.start_s, issue.end_s)
         st.text(f"{SEVERITY_LABEL[issue.severity]} · {issue.code} [{where}]: {issue.message}")
 
 
@@ -43,7 +43,7 @@ def analysis_view(result: AnalysisResult, audio_path: Path | None,
                   reference: AnalysisResult | None = None,
                   ab_pair: tuple[Path, Path] | None = None) -> None:
     """Everything about one analysed track; with a reference, the comparison too."""
-    st.caption(f"{result.file_name or 'track'} · {result.duration_s:.1f} s · "
+    st.caption(f"{result.file_name or 'track'} · {figure(result.duration_s, 's')} · "
                f"{result.sample_rate_hz} Hz · {result.channels} ch · "
                f"{result.context} · {result.genre.display_label}")
     if audio_path is not None and audio_path.exists():
@@ -57,8 +57,7 @@ def analysis_view(result: AnalysisResult, audio_path: Path | None,
         st.plotly_chart(plots.waveform_figure(result), width="stretch")
     with tabs[1]:
         targets, rules = judging_rules(result)
-        wanted = rules.loudness_range(targets)
-        st.plotly_chart(plots.loudness_figure(result, (wanted.min + wanted.max) / 2),
+        st.plotly_chart(plots.loudness_figure(result, rules.loudness_range(targets).mid),
                         width="stretch")
     with tabs[2]:
         st.plotly_chart(plots.spectrum_figure(result, reference), width="stretch")
@@ -87,7 +86,7 @@ def comparison_view(result: AnalysisResult, reference: AnalysisResult,
         turned_down = -min(matched_gains_db(result.loudness.integrated_lufs,
                                             reference.loudness.integrated_lufs))
         st.caption(f"A/B at equal integrated loudness (the louder one turned down "
-                   f"{turned_down:.1f} dB), so you hear balance, not level.")
+                   f"{number(turned_down)} dB), so you hear balance, not level.")
         columns = st.columns(2)
         columns[0].text("A: your track")
         columns[0].audio(str(ab_pair[0]))

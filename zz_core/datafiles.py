@@ -3,11 +3,12 @@ one place that turns unreadable files and validation errors into plain sentences
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar, cast
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from zz_core.errors import ZzError
 
@@ -21,6 +22,8 @@ KNOWLEDGE_DIR = PROJECT_DIR / "knowledge"
 
 
 MAX_PROBLEMS_SHOWN = 12
+
+_Model = TypeVar("_Model", bound=BaseModel)
 
 
 class DataFileError(ZzError, ValueError):
@@ -59,3 +62,27 @@ def validation_lines(where: str, err: ValidationError) -> list[str]:
         path = ".".join(p for p in (where, loc) if p)
         lines.append(f"{path}: {message}" if path else message)
     return lines
+
+
+def load_model(source: Path, model: type[_Model]) -> _Model:
+    """``source`` read as YAML and validated as ``model``; ``DataFileError`` naming the file
+    and each invalid field ("rules.eq.max_gain_db: ...") when it is unreadable or invalid.
+    A packaged file (in DATA_DIR) is read once and cached; any other file on every call."""
+    path = Path(source).resolve()
+    if path.parent == DATA_DIR:
+        return cast(_Model, _cached_model(path, model))
+    return _read_model(path, model)
+
+
+def _read_model(source: Path, model: type[_Model]) -> _Model:
+    data = read_yaml(source)
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems = validation_lines("", err)
+    fail(source, problems)
+
+
+@lru_cache(maxsize=32)
+def _cached_model(source: Path, model: type[BaseModel]) -> BaseModel:
+    return _read_model(source, model)

@@ -72,10 +72,18 @@ def octave_range(centre_hz: float) -> str:
     return f"{low:.0f}-{high:.0f} Hz"
 
 
-def value_range(low: float, high: float, unit: str = "", digits: int = 0) -> str:
-    """A target range: "-10 to -7 LUFS"."""
-    text = f"{number(low, digits)} to {number(high, digits)}"
-    return f"{text} {unit}".rstrip()
+def compact(value: float | int | None) -> str:
+    """``value`` as short as it is written, up to 6 significant digits: "7.5", "10",
+    "0.25", "-1"; "n/a" when unmeasured; never "-0"."""
+    if value is None or not _finite(value):
+        return NOT_AVAILABLE
+    return f"{value + 0.0:g}"  # + 0.0 turns -0.0 into 0.0
+
+
+def value_range(low: float, high: float, unit: str = "", digits: int | None = 0) -> str:
+    """A target range: "-10 to -7 LUFS" (``digits`` None: each end as ``compact``)."""
+    ends = [compact(v) if digits is None else number(v, digits) for v in (low, high)]
+    return f"{ends[0]} to {ends[1]} {unit}".rstrip()
 
 
 def clock(seconds: float) -> str:

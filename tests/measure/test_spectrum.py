@@ -13,8 +13,10 @@ from zz_core.measure.spectrum import (
     OCTAVE_CENTRES_HZ,
     analyse_frames,
     band_edges,
+    level_match_offset,
     measure_bands,
     measure_spectrum,
+    third_octave_centres,
 )
 
 FLAT = dict.fromkeys(OCTAVE_CENTRES_HZ, 0.0)
@@ -87,3 +89,14 @@ def test_silence_gives_no_levels_and_no_balance() -> None:
 def test_short_file_still_analysed() -> None:
     spectrum = measure_spectrum(analyse_frames(sine(-6.0, 1.0, freq_hz=440.0), RATE))
     assert spectrum.third_octave_db
+
+
+def test_level_match_offset_is_the_median_difference_over_63_hz_to_8_khz() -> None:
+    centres = third_octave_centres(RATE)
+    anchor = np.linspace(-20.0, -50.0, centres.size)
+    other = anchor - 6.0
+    other[centres < 60.0] += 20.0  # outside the matched range: ignored
+    other[np.argmin(np.abs(centres - 1000.0))] += 12.0  # one stray band does not drag it
+    other[-1] = -110.0  # an empty band (at or below -100 dB) is left out
+    assert level_match_offset(centres, anchor, other) == pytest.approx(6.0)
+    assert level_match_offset(centres, anchor, [None] * centres.size) == 0.0

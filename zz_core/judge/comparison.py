@@ -8,7 +8,7 @@ import numpy as np
 
 from zz_core.judge.issues import Issue
 from zz_core.judge.models import AnalysisResult, Comparison, MetricDelta, TonalDifference
-from zz_core.measure.spectrum import LEVEL_MATCH_OCTAVES_HZ
+from zz_core.measure.spectrum import audible_levels, level_match_offset
 from zz_core.vocab import Severity
 
 LOUDNESS_DELTA_LU = 1.5
@@ -73,22 +73,21 @@ def _delta(track: AnalysisResult, reference: AnalysisResult, path: str, label: s
 
 
 def tonal_difference(track: AnalysisResult, reference: AnalysisResult) -> TonalDifference:
-    """Reference minus track per third octave, level-matched by the median difference over
-    63 Hz-8 kHz (a median, so that the bands that differ do not drag the match)."""
-    centres = np.array(track.spectrum.third_octave_centres_hz)
-    ours = dict(zip(track.spectrum.third_octave_centres_hz, track.spectrum.third_octave_db,
-                    strict=True))
+    """Reference minus track per third octave (dB; None where either band is empty),
+    level-matched as the charts match spectra (``level_match_offset``: the median
+    difference over 63 Hz-8 kHz)."""
     theirs = dict(zip(reference.spectrum.third_octave_centres_hz,
                       reference.spectrum.third_octave_db, strict=True))
-    common = [c for c in centres if c in theirs]
-    raw = np.array([theirs[c] - ours[c] for c in common])
-    audible = np.array([ours[c] > -100 and theirs[c] > -100 for c in common])
-    in_range = np.array([LEVEL_MATCH_OCTAVES_HZ[0] <= c <= LEVEL_MATCH_OCTAVES_HZ[-1]
-                         for c in common]) & audible
-    offset = float(np.median(raw[in_range])) if in_range.any() else 0.0
-    moves: list[float | None] = [round(float(v - offset), 2) if ok else None
-                                 for v, ok in zip(raw, audible, strict=True)]
-    return TonalDifference(centres_hz=[float(c) for c in common], eq_move_db=moves,
+    common = [(c, v) for c, v in zip(track.spectrum.third_octave_centres_hz,
+                                     track.spectrum.third_octave_db, strict=True) if c in theirs]
+    centres = [c for c, _ in common]
+    ours_db = [v for _, v in common]
+    theirs_db = [theirs[c] for c in centres]
+    offset = level_match_offset(centres, theirs_db, ours_db)
+    difference = audible_levels(theirs_db) - audible_levels(ours_db)
+    moves: list[float | None] = [None if np.isnan(v) else round(float(v - offset), 2)
+                                 for v in difference]
+    return TonalDifference(centres_hz=[float(c) for c in centres], eq_move_db=moves,
                            level_offset_db=round(offset, 2))
 
 

@@ -41,7 +41,7 @@ def to_db(power_or_amplitude: np.ndarray | float, *, power: bool) -> np.ndarray:
     return np.maximum(db, SILENCE_FLOOR_DB)
 
 
-def finite_or_none(value: float, digits: int = 2) -> float | None:
+def finite_or_none(value: float | None, digits: int = 2) -> float | None:
     """Round a measured value for reporting; None when it is not measurable (NaN, ±inf)."""
     if value is None or not math.isfinite(value):
         return None

@@ -9,6 +9,7 @@ channels (a full-scale sine reads -3.01 dB in its band).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -41,6 +42,10 @@ BAND_LABELS: dict[str, str] = {
 }
 OCTAVE_CENTRES_HZ = (31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
 LEVEL_MATCH_OCTAVES_HZ = (63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
+"""Octaves over which two spectra are level-matched (see ``level_match_offset``)."""
+EMPTY_BAND_DB = -100.0
+"""A band level at or below this is an empty band (above Nyquist, silence): left out of
+level matching and not drawn."""
 
 
 @dataclass(frozen=True)
@@ -291,11 +296,7 @@ def tonal_balance(
     if np.isnan(measured[OCTAVE_CENTRES_HZ.index(1000.0)]):
         return None
     target = np.array([tonal_curve_db[c] for c in OCTAVE_CENTRES_HZ])
-    matched = np.array([c in LEVEL_MATCH_OCTAVES_HZ for c in OCTAVE_CENTRES_HZ]) & ~np.isnan(
-        measured
-    )
-    offset = float(np.median(measured[matched] - target[matched]))
-    target = target + offset
+    target = target + level_match_offset(OCTAVE_CENTRES_HZ, measured, target, floor_db=None)
     deviation = measured - target
     return TonalBalance(
         octave_centres_hz=list(OCTAVE_CENTRES_HZ),
@@ -304,3 +305,26 @@ def tonal_balance(
         deviation_db=[finite_or_none(v) for v in deviation],
         tolerance_db=tolerance_db,
     )
+
+
+def audible_levels(levels_db: Sequence[float | None] | np.ndarray,
+                   floor_db: float | None = EMPTY_BAND_DB) -> np.ndarray:
+    """Band levels (dB) as floats, NaN for an empty band: None, NaN or at or below
+    ``floor_db`` (no floor when None)."""
+    levels = np.array([np.nan if v is None else v for v in levels_db], dtype=float)
+    return levels if floor_db is None else np.where(levels > floor_db, levels, np.nan)
+
+
+def level_match_offset(centres_hz: Sequence[float] | np.ndarray,
+                       anchor_db: Sequence[float | None] | np.ndarray,
+                       other_db: Sequence[float | None] | np.ndarray, *,
+                       floor_db: float | None = EMPTY_BAND_DB) -> float:
+    """dB to add to ``other_db`` so that it sits on ``anchor_db`` (two spectra on the grid
+    ``centres_hz``): the median difference over 63 Hz-8 kHz (``LEVEL_MATCH_OCTAVES_HZ``),
+    bands empty in either (see ``audible_levels``) left out. A median, so the bands that
+    differ do not drag the match; 0 when no band is usable."""
+    centres = np.asarray(centres_hz, dtype=float)
+    difference = audible_levels(anchor_db, floor_db) - audible_levels(other_db, floor_db)
+    usable = ((centres >= LEVEL_MATCH_OCTAVES_HZ[0]) & (centres <= LEVEL_MATCH_OCTAVES_HZ[-1])
+              & ~np.isnan(difference))
+    return float(np.median(difference[usable])) if usable.any() else 0.0

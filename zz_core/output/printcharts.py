@@ -18,7 +18,7 @@ from __future__ import annotations
 import io
 import math
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -31,13 +31,12 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
-from zz_core.advise.presets import plr_range
-from zz_core.judge import genres
-from zz_core.judge.issues import Issue
-from zz_core.judge.judging import correlation_status, judging_rules
+from zz_core.fmt import figure as figure_text
+from zz_core.fmt import number
 from zz_core.judge.models import AnalysisResult, Comparison
-from zz_core.measure.series import TimeSeries
-from zz_core.measure.spectrum import BAND_LABELS, LEVEL_MATCH_OCTAVES_HZ
+from zz_core.measure.spectrum import BAND_LABELS
+from zz_core.output import chartdata
+from zz_core.output.chartdata import FREQ_MAX_HZ, FREQ_MIN_HZ, Results
 
 DPI = 200
 WIDTH_IN = 7.0  # about the text width of an A4 page with 15 mm margins
@@ -58,12 +57,7 @@ STATUS = {"good": "#43a047", "warn": "#f9a825", "bad": "#e53935", "unknown": "#9
 OVERLAY = ("#1565c0", "#c2185b", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457",
            "#9e9d24", "#4e342e", "#546e7a")
 
-LOUDNESS_FLOOR_LUFS = -60.0
-SPECTRUM_FLOOR_DB = -100.0
-FREQ_MIN_HZ = 20.0
-FREQ_MAX_HZ = 20000.0
 FREQ_TICKS_HZ = (31.5, 63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0, 16000.0)
-WHOLE_TRACK_TOLERANCE_S = 0.05
 
 DEJAVU_DIRS = (Path(matplotlib.get_data_path()) / "fonts" / "ttf",
                Path("/usr/share/fonts/truetype/dejavu"))
@@ -76,8 +70,6 @@ CJK_FONTS: tuple[tuple[Path, int], ...] = (
 """CJK fallback fonts, used when installed (first found wins): (path, face in collection)."""
 MISSING_GLYPH = "□"
 """Printed for a character no available font covers (emoji without an emoji font, ...)."""
-
-Results = Sequence[tuple[str, AnalysisResult]]
 
 
 # --------------------------------------------------------------------------- fonts and text
@@ -229,33 +221,6 @@ def _hz_label(value: float, _position: float) -> str:
     return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
 
 
-def _values(series: TimeSeries, floor: float | None = None) -> np.ndarray:
-    values = series.as_array()
-    if floor is not None:
-        values = np.where(values > floor, values, np.nan)
-    return values
-
-
-def _audible(levels: Sequence[float | None] | np.ndarray) -> np.ndarray:
-    values = np.array([np.nan if v is None else v for v in levels], dtype=float)
-    return np.where(values > SPECTRUM_FLOOR_DB, values, np.nan)
-
-
-def level_match_offset(centres_hz: np.ndarray, anchor_db: np.ndarray,
-                       other_db: np.ndarray) -> float:
-    """dB to add to ``other_db`` so it sits on ``anchor_db``: the median difference over
-    63 Hz-8 kHz (a median, so the bands that differ do not drag the match)."""
-    difference = anchor_db - other_db
-    usable = ((centres_hz >= LEVEL_MATCH_OCTAVES_HZ[0]) & (centres_hz <= LEVEL_MATCH_OCTAVES_HZ[-1])
-              & ~np.isnan(difference))
-    return float(np.median(difference[usable])) if usable.any() else 0.0
-
-
-def _finite_max(values: np.ndarray, default: float) -> float:
-    finite = values[np.isfinite(values)]
-    return float(finite.max()) if finite.size else default
-
-
 # --------------------------------------------------------------------------- loudness
 
 
@@ -266,21 +231,20 @@ def loudness_chart(result: AnalysisResult, target_lufs: float | None = None) -> 
     ax = figure.add_subplot()
     _style(ax, "Loudness over time", "Time (m:ss)", "Loudness (LUFS)")
     series = result.series
-    momentary = _values(series.momentary_lufs, LOUDNESS_FLOOR_LUFS)
-    short_term = _values(series.short_term_lufs, LOUDNESS_FLOOR_LUFS)
-    ax.plot(series.momentary_lufs.times_s(), momentary, color=MOMENTARY, linewidth=0.7,
-            label="Momentary (400 ms)")
-    ax.plot(series.short_term_lufs.times_s(), short_term, color=TRACK, linewidth=1.4,
+    floor = chartdata.LOUDNESS_FLOOR_LUFS
+    ax.plot(series.momentary_lufs.times_s(), chartdata.above_floor(series.momentary_lufs, floor),
+            color=MOMENTARY, linewidth=0.7, label="Momentary (400 ms)")
+    ax.plot(series.short_term_lufs.times_s(),
+            chartdata.above_floor(series.short_term_lufs, floor), color=TRACK, linewidth=1.4,
             label="Short-term (3 s)")
     integrated = result.loudness.integrated_lufs
     if integrated is not None:
         ax.axhline(integrated, color=INTEGRATED, linestyle="--", linewidth=1.0,
-                   label=f"Integrated {integrated:.1f} LUFS")
+                   label=f"Integrated {figure_text(integrated, 'LUFS')}")
     if target_lufs is not None:
         ax.axhline(target_lufs, color=TARGET, linestyle=":", linewidth=1.4,
-                   label=f"Target {target_lufs:.1f} LUFS")
-    top = max(_finite_max(momentary, LOUDNESS_FLOOR_LUFS + 10.0), target_lufs or -math.inf)
-    ax.set_ylim(LOUDNESS_FLOOR_LUFS, max(top, LOUDNESS_FLOOR_LUFS + 10.0) + 3.0)
+                   label=f"Target {figure_text(target_lufs, 'LUFS')}")
+    ax.set_ylim(floor, chartdata.loudness_top(result, target_lufs))
     ax.set_xlim(0.0, max(result.duration_s, 1.0))
     _time_axis(ax)
     if integrated is None:
@@ -294,16 +258,15 @@ def overlay_loudness_chart(results: Results) -> bytes:
     figure = _figure(HEIGHT_IN + 0.3)
     ax = figure.add_subplot()
     _style(ax, "Short-term loudness, all tracks", "Time (m:ss)", "Short-term loudness (LUFS)")
-    top, end = LOUDNESS_FLOOR_LUFS + 10.0, 1.0
+    floor = chartdata.LOUDNESS_FLOOR_LUFS
     for index, (name, result) in enumerate(results):
-        values = _values(result.series.short_term_lufs, LOUDNESS_FLOOR_LUFS)
         integrated = result.loudness.integrated_lufs
-        label = f"{name} ({'silent' if integrated is None else f'{integrated:.1f} LUFS'})"
-        ax.plot(result.series.short_term_lufs.times_s(), values, linewidth=1.2,
-                color=OVERLAY[index % len(OVERLAY)], label=label)
-        top, end = max(top, _finite_max(values, top)), max(end, result.duration_s)
-    ax.set_ylim(LOUDNESS_FLOOR_LUFS, top + 3.0)
-    ax.set_xlim(0.0, end)
+        summary = "silent" if integrated is None else figure_text(integrated, "LUFS")
+        ax.plot(result.series.short_term_lufs.times_s(),
+                chartdata.above_floor(result.series.short_term_lufs, floor), linewidth=1.2,
+                color=OVERLAY[index % len(OVERLAY)], label=f"{name} ({summary})")
+    ax.set_ylim(floor, chartdata.overlay_loudness_top(results))
+    ax.set_xlim(0.0, max([1.0, *(r.duration_s for _, r in results)]))
     _time_axis(ax)
     if not results:
         _note(ax, "No tracks")
@@ -314,59 +277,30 @@ def overlay_loudness_chart(results: Results) -> bytes:
 # --------------------------------------------------------------------------- spectrum
 
 
-def _target_curve(result: AnalysisResult, centres: np.ndarray,
-                  track: np.ndarray) -> tuple[np.ndarray, float]:
-    targets, rules = judging_rules(result)
-    curve = genres.tonal_target_at(targets, centres)
-    balance = result.spectrum.tonal_balance
-    tolerance = balance.tolerance_db if balance is not None else rules.tonal_tolerance(targets)
-    return curve + level_match_offset(centres, track, curve), tolerance
-
-
-def _reference_levels(result: AnalysisResult, reference: AnalysisResult | None,
-                      centres: np.ndarray, track: np.ndarray) -> tuple[np.ndarray, str] | None:
-    """The reference's third-octave levels on the track's grid, level-matched to the track:
-    from the reference analysis, or else from the comparison's EQ-move curve."""
-    if reference is not None:
-        theirs = dict(zip(reference.spectrum.third_octave_centres_hz,
-                          reference.spectrum.third_octave_db, strict=True))
-        levels = _audible([theirs.get(float(c)) for c in centres])
-        name = reference.file_name or "reference"
-        return levels + level_match_offset(centres, track, levels), name
-    comparison = result.comparison
-    if comparison is None:
-        return None
-    moves = dict(zip(comparison.tonal_difference.centres_hz,
-                     comparison.tonal_difference.eq_move_db, strict=True))
-    shifted = np.array([np.nan if moves.get(float(c)) is None else t + moves[float(c)]
-                        for c, t in zip(centres, track, strict=True)], dtype=float)
-    return shifted, comparison.reference_name or "reference"
-
-
 def spectrum_chart(result: AnalysisResult, reference: AnalysisResult | None = None) -> bytes:
     """Third-octave long-term spectrum against the level-matched genre target (tolerance
-    shaded) and, when there is one, the level-matched reference."""
+    shaded) and the level-matched reference: the one given, else the one the stored
+    comparison describes."""
     figure = _figure(HEIGHT_IN + 0.2)
     ax = figure.add_subplot()
     label = result.genre.display_label
     _style(ax, f"Spectrum vs the {label} target", "Frequency (Hz)",
            "Level (dBFS per 1/3 octave)")
-    centres = np.asarray(result.spectrum.third_octave_centres_hz, dtype=float)
-    track = _audible(result.spectrum.third_octave_db)
-    if np.isnan(track).all():
+    data = chartdata.spectrum_data(result, reference, from_comparison=True)
+    centres = data.centres_hz
+    if data.target is None:
         _note(ax, "No audible spectrum (silence)")
     else:
-        curve, tolerance = _target_curve(result, centres, track)
-        ax.fill_between(centres, curve - tolerance, curve + tolerance, color=TARGET_FILL,
+        tolerance = data.target.tolerance_db
+        ax.fill_between(centres, data.target.lower, data.target.upper, color=TARGET_FILL,
                         linewidth=0, label=f"Tolerance ±{tolerance:g} dB")
-        ax.plot(centres, curve, color=TARGET, linestyle="--", linewidth=1.2,
+        ax.plot(centres, data.target.levels_db, color=TARGET, linestyle="--", linewidth=1.2,
                 label=f"{label} target (level-matched)")
-        ax.plot(centres, track, color=TRACK, linewidth=1.6, marker="o", markersize=1.8,
-                label=result.file_name or "Track")
-        found = _reference_levels(result, reference, centres, track)
-        if found is not None:
-            ax.plot(centres, found[0], color=REFERENCE, linewidth=1.3,
-                    label=f"Reference: {found[1]} (level-matched)")
+        ax.plot(centres, data.track_db, color=TRACK, linewidth=1.6, marker="o",
+                markersize=1.8, label=chartdata.track_name(result))
+        if data.reference is not None:
+            ax.plot(centres, data.reference.levels_db, color=REFERENCE, linewidth=1.3,
+                    label=f"Reference: {data.reference.name} (level-matched)")
     _frequency_axis(ax)
     _legend(ax, columns=2)
     return _png(figure)
@@ -379,27 +313,25 @@ def tonal_balance_chart(result: AnalysisResult) -> bytes:
     ax = figure.add_subplot()
     _style(ax, f"Tonal balance vs the {result.genre.display_label} target",
            "Octave band (Hz)", "Deviation (dB)")
-    balance = result.spectrum.tonal_balance
-    if balance is None:
+    bars = chartdata.tonal_bars(result)
+    if bars is None:
         _note(ax, "No tonal balance (silence)")
         ax.set_xticks([])
         return _png(figure)
-    tolerance = balance.tolerance_db
-    positions = np.arange(len(balance.octave_centres_hz))
-    deviations = np.array([np.nan if d is None else d for d in balance.deviation_db])
-    colours = [STATUS["good"] if not abs(d) > tolerance else
-               STATUS["warn"] if abs(d) <= 2 * tolerance else STATUS["bad"]
-               for d in np.nan_to_num(deviations)]
+    tolerance = bars.tolerance_db
+    positions = np.arange(len(bars.centres_hz))
+    deviations = bars.deviations_db
     ax.axhspan(-tolerance, tolerance, color=TARGET_FILL, linewidth=0,
                label=f"Tolerance ±{tolerance:g} dB")
-    ax.bar(positions, np.nan_to_num(deviations), color=colours, width=0.6)
+    ax.bar(positions, np.nan_to_num(deviations), color=[STATUS[s] for s in bars.statuses],
+           width=0.6)
     ax.axhline(0.0, color="#90a4ae", linewidth=0.8)
     for x, d in zip(positions.tolist(), deviations.tolist(), strict=True):
         if not math.isnan(d):
-            ax.text(x, d, f"{d:+.1f}", ha="center", va="bottom" if d >= 0 else "top",
+            ax.text(x, d, number(d, sign=True), ha="center", va="bottom" if d >= 0 else "top",
                     fontsize=FONT_SIZE - 1, color=TEXT)
-    ax.set_xticks(positions, [_hz_label(c, 0) for c in balance.octave_centres_hz])
-    limit = max(2 * tolerance, _finite_max(np.abs(deviations), 0.0) + 2.0)
+    ax.set_xticks(positions, [_hz_label(c, 0) for c in bars.centres_hz])
+    limit = max(2 * tolerance, chartdata.finite_max(np.abs(deviations), 0.0) + 2.0)
     ax.set_ylim(-limit, limit)
     _legend(ax)
     return _png(figure)
@@ -411,18 +343,11 @@ def overlay_spectrum_chart(results: Results) -> bytes:
     ax = figure.add_subplot()
     _style(ax, "Spectra, level-matched to the first track", "Frequency (Hz)",
            "Level (dB per 1/3 octave)")
-    if results:
-        anchor = results[0][1]
-        centres = np.asarray(anchor.spectrum.third_octave_centres_hz, dtype=float)
-        anchor_levels = _audible(anchor.spectrum.third_octave_db)
-        for index, (name, result) in enumerate(results):
-            theirs = dict(zip(result.spectrum.third_octave_centres_hz,
-                              result.spectrum.third_octave_db, strict=True))
-            levels = _audible([theirs.get(float(c)) for c in centres])
-            offset = level_match_offset(centres, anchor_levels, levels)
-            ax.plot(centres, levels + offset, linewidth=1.3, color=OVERLAY[index % len(OVERLAY)],
-                    label=name)
-    else:
+    centres, curves = chartdata.overlay_spectra(results)
+    for index, curve in enumerate(curves):
+        ax.plot(centres, curve.levels_db, linewidth=1.3, color=OVERLAY[index % len(OVERLAY)],
+                label=curve.name)
+    if not curves:
         _note(ax, "No tracks")
     _frequency_axis(ax)
     _legend(ax, columns=3)
@@ -437,16 +362,14 @@ def eq_move_chart(comparison: Comparison) -> bytes:
     name = comparison.reference_name or "the reference"
     _style(ax, f"EQ move towards {name} (level-matched)", "Frequency (Hz)",
            "EQ move (dB, + boost)")
-    tonal = comparison.tonal_difference
-    centres = np.asarray(tonal.centres_hz, dtype=float)
-    moves = np.array([np.nan if m is None else m for m in tonal.eq_move_db], dtype=float)
+    centres, moves = chartdata.eq_moves(comparison)
     if centres.size and np.isfinite(moves).any():
         ax.fill_between(centres, 0.0, moves, color=REFERENCE, alpha=0.18, linewidth=0)
         ax.plot(centres, moves, color=REFERENCE, linewidth=1.4, marker="o", markersize=1.8)
     else:
         _note(ax, "No comparable spectrum")
     ax.axhline(0.0, color="#90a4ae", linewidth=0.8)
-    limit = max(6.0, _finite_max(np.abs(moves), 0.0) + 1.0)
+    limit = chartdata.eq_move_limit(moves)
     ax.set_ylim(-limit, limit)
     _frequency_axis(ax)
     return _png(figure)
@@ -463,17 +386,17 @@ def band_chart(result: AnalysisResult, reference: AnalysisResult | None = None) 
     names = [b.name for b in result.bands]
     positions = np.arange(len(names))
     rows: list[tuple[str, list[float], str]] = [
-        (result.file_name or "Track", [b.share_pct for b in result.bands], TRACK)]
+        (chartdata.track_name(result), [b.share_pct for b in result.bands], TRACK)]
     if reference is not None:
         theirs = {b.name: b.share_pct for b in reference.bands}
-        rows.append((f"Reference: {reference.file_name or 'reference'}",
+        rows.append((f"Reference: {chartdata.track_name(reference, 'reference')}",
                      [theirs.get(n, 0.0) for n in names], REFERENCE))
     width = 0.8 / len(rows)
     for index, (label, shares, colour) in enumerate(rows):
         x = positions - 0.4 + width * (index + 0.5)
         ax.bar(x, shares, width=width * 0.92, color=colour, label=label)
         for xi, share in zip(x, shares, strict=True):
-            ax.text(xi, share, f"{share:.0f}", ha="center", va="bottom",
+            ax.text(xi, share, number(share, 0), ha="center", va="bottom",
                     fontsize=FONT_SIZE - 1.5, color=TEXT)
     ax.set_xticks(positions, [BAND_LABELS.get(n, n).replace(" ", "\n", 1) for n in names])
     top = max([s for _, shares, _ in rows for s in shares] + [1.0])
@@ -508,15 +431,15 @@ def stereo_chart(result: AnalysisResult) -> bytes:
     overall = result.stereo.correlation
     if overall is not None:
         over_time.axhline(overall, color=INTEGRATED, linestyle="--", linewidth=0.9,
-                          label=f"Overall {overall:+.2f}")
+                          label=f"Overall {number(overall, 2, sign=True)}")
     over_time.set_xlim(0.0, max(result.duration_s, 1.0))
     _time_axis(over_time)
     _legend(over_time)
-    bands = result.stereo.bands
+    bands = chartdata.band_correlations(result)
     values = np.array([np.nan if b.correlation is None else b.correlation for b in bands])
-    colours = [STATUS[correlation_status(None if np.isnan(v) else float(v))] for v in values]
     positions = np.arange(len(bands))
-    per_band.bar(positions, np.nan_to_num(values), color=colours, width=0.65)
+    per_band.bar(positions, np.nan_to_num(values), color=[STATUS[b.status] for b in bands],
+                 width=0.65)
     per_band.set_xticks(positions, [b.name.replace("_", "-") for b in bands], rotation=45,
                         ha="right")
     if np.isnan(values).all() and np.isnan(series.as_array()).all():
@@ -532,15 +455,11 @@ def psr_chart(result: AnalysisResult) -> bytes:
     figure = _figure(HEIGHT_IN - 0.2)
     ax = figure.add_subplot()
     _style(ax, "Peak to short-term loudness (PSR) over time", "Time (m:ss)", "PSR (dB)")
-    targets, rules = judging_rules(result)
-    floor = plr_range(targets, rules, 0.0).min
-    values = result.series.psr_db.as_array()
-    short_term = result.series.short_term_lufs.as_array()
-    if short_term.size == values.size:
-        values = np.where(short_term > -70.0, values, np.nan)
+    floor = chartdata.psr_floor_db(result)
+    values = chartdata.psr_values(result)
     ax.axhspan(0.0, floor, color="#ffebee", linewidth=0, label=f"Squashed (below {floor:g} dB)")
     ax.plot(result.series.psr_db.times_s(), values, color=TRACK, linewidth=1.2)
-    ax.set_ylim(0.0, max(floor + 6.0, _finite_max(values, floor) + 2.0))
+    ax.set_ylim(0.0, chartdata.psr_top(values, floor))
     ax.set_xlim(0.0, max(result.duration_s, 1.0))
     _time_axis(ax)
     if not np.isfinite(values).any():
@@ -549,33 +468,25 @@ def psr_chart(result: AnalysisResult) -> bytes:
     return _png(figure)
 
 
-def _located(result: AnalysisResult) -> list[Issue]:
-    end = result.duration_s - WHOLE_TRACK_TOLERANCE_S
-    return [i for i in result.issues if i.end_s > i.start_s
-            and not (i.start_s <= WHOLE_TRACK_TOLERANCE_S and i.end_s >= end)]
-
-
 def waveform_chart(result: AnalysisResult) -> bytes:
     """Min/max envelope with located issues shaded by severity and the peak ceiling."""
     figure = _figure(HEIGHT_IN - 0.3)
     ax = figure.add_subplot()
     _style(ax, "Waveform and located issues", "Time (m:ss)", "Amplitude (FS)")
     wave = result.series.waveform
-    times = wave.hop_s * np.arange(len(wave.maximum))
-    ax.fill_between(times, wave.minimum, wave.maximum, color=TRACK, alpha=0.75, linewidth=0)
-    targets, rules = judging_rules(result)
-    ceiling_db = rules.true_peak_limit(targets)
-    ceiling = 10 ** (ceiling_db / 20)
-    for level in (ceiling, -ceiling):
+    ax.fill_between(chartdata.waveform_times(result), wave.minimum, wave.maximum, color=TRACK,
+                    alpha=0.75, linewidth=0)
+    ceiling = chartdata.peak_ceiling(result)
+    for level in (ceiling.linear, -ceiling.linear):
         ax.axhline(level, color=SEVERITY["warning"], linestyle="--", linewidth=0.8)
-    ax.text(0.995, ceiling, f"{ceiling_db:g} dBTP", transform=ax.get_yaxis_transform(),
+    ax.text(0.995, ceiling.linear, f"{ceiling.dbtp:g} dBTP", transform=ax.get_yaxis_transform(),
             ha="right", va="bottom", fontsize=FONT_SIZE - 1.5, color=TEXT)
-    for issue in _located(result):
+    for issue in chartdata.located_issues(result):
         ax.axvspan(issue.start_s, issue.end_s, color=SEVERITY[issue.severity], alpha=0.18,
                    linewidth=0)
         ax.text(issue.start_s, 1.08, issue.code, fontsize=FONT_SIZE - 2, color=TEXT,
                 va="top", clip_on=True)
-    ax.set_ylim(-1.1, 1.1)
+    ax.set_ylim(*chartdata.waveform_range(result))
     ax.set_xlim(0.0, max(result.duration_s, 1.0))
     _time_axis(ax)
     return _png(figure)
