@@ -9,21 +9,28 @@ import subprocess
 import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 import soundfile as sf
 
+from tests.measure.containers import edit_last_ogg_page
 from zz_core.errors import AudioDecodeError, ZzError
 from zz_core.measure.decoding import (
     MAX_CHANNELS,
     MAX_DURATION_S,
     MIN_DURATION_S,
     Audio,
+    check_sample,
     decode_bytes,
     ffmpeg_available,
+    iter_blocks,
     load_audio,
+    probe,
 )
+from zz_core.measure.decoding import load as load_module
+from zz_core.measure.peaks import true_peak_dbtp
 
 Loader = Callable[[Path], Audio]
 
@@ -422,3 +429,203 @@ def test_errors_are_zz_errors() -> None:
         decode_bytes(b"RIFF\x00\x00")
     with pytest.raises(AudioDecodeError, match=r"^the file is empty$"):
         decode_bytes(b"", "x.wav")
+
+
+# --- lengths: exact where the container states it, estimated elsewhere ------------------
+
+
+def _vorbis(tmp_path: Path, name: str = "x.ogg", seconds: float = 3.0, seed: int = 1) -> Path:
+    return _write(tmp_path / name, _noise(2, seconds, 44100, seed) * 0.5, 44100, "VORBIS",
+                  "OGG")
+
+
+@BOTH
+def test_vorbis_whose_header_overstates_its_length_by_0_15_s_is_analysed(
+        tmp_path: Path, load: Loader) -> None:
+    """Regression: an orchestral Ogg Vorbis was refused as "truncated" because its last
+    granule position announced 0.2 s more than decodes. Ogg lengths are estimates."""
+    path = _vorbis(tmp_path)
+    plain = load_audio(path)
+    announced = edit_last_ogg_page(path, granule_delta=round(0.15 * 44100))
+    info = probe(path)
+    assert (info.container, info.decoder, info.length_exact) == ("OGG", "libsndfile", False)
+    assert info.frames == announced
+    audio = load(path)
+    assert audio.source_format == "OGG Vorbis" and audio.notes == ()
+    assert (info.frames - audio.frames) / 44100 == pytest.approx(0.15, abs=0.02)
+    np.testing.assert_array_equal(audio.samples[:, :plain.frames - 1024],
+                                  plain.samples[:, :plain.frames - 1024])
+
+
+@pytest.mark.parametrize(("edit", "note"), [
+    ({"granule_delta": 5 * 44100}, "The header estimates the length at 0:08 but 0:03 of "
+                                   "audio decoded; the decoded audio was analysed."),
+    ({"end_flag": False}, "The Ogg stream has no end marker, so the file may have been cut "
+                          "short; the audio that decodes was analysed."),
+], ids=["estimate-5s-off", "no-end-marker"])
+def test_what_decoding_found_is_said_not_refused(tmp_path: Path, edit: dict[str, Any],
+                                                 note: str) -> None:
+    path = _vorbis(tmp_path)
+    edit_last_ogg_page(path, **edit)
+    audio = load_audio(path)
+    assert audio.duration_s == pytest.approx(3.0, abs=0.02)
+    assert audio.notes == (note,)
+
+
+def test_bytes_after_the_last_ogg_page_are_ignored(tmp_path: Path) -> None:
+    path = _vorbis(tmp_path)
+    path.write_bytes(path.read_bytes() + b"TAG" + bytes(125))  # an ID3v1 tag an editor added
+    audio = load_audio(path)
+    assert audio.duration_s == pytest.approx(3.0, abs=0.02) and audio.notes == ()
+
+
+@pytest.fixture()
+def chained_ogg(tmp_path: Path) -> Path:
+    first, second = _vorbis(tmp_path, "a.ogg", 1.5, 1), _vorbis(tmp_path, "b.ogg", 2.0, 2)
+    path = tmp_path / "chained.ogg"
+    path.write_bytes(first.read_bytes() + second.read_bytes())
+    return path
+
+
+def test_chained_ogg_is_read_to_its_end(chained_ogg: Path, monkeypatch: pytest.MonkeyPatch,
+                                        tmp_path: Path) -> None:
+    """libsndfile stops after the first stream of a chain; ffmpeg reads them all."""
+    if not ffmpeg_available():
+        pytest.skip("ffmpeg is not installed")
+    info = probe(chained_ogg)
+    assert (info.decoder, info.frames, info.length_exact) == ("ffmpeg", None, False)
+    audio = load_audio(chained_ogg)
+    assert audio.source_format == "OGG via ffmpeg"
+    assert audio.duration_s == pytest.approx(3.5, abs=0.01)
+    # nothing estimates the length: the buffer grows as the audio comes, without a copy
+    monkeypatch.setattr(load_module, "_UNKNOWN_LENGTH_S", 0.2)
+    grown = load_audio(chained_ogg)
+    np.testing.assert_array_equal(grown.samples, audio.samples)
+    assert grown.samples.flags.c_contiguous
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(AudioDecodeError, match=r"^the Ogg file chains several streams and "
+                                               r"reading past the first needs ffmpeg"):
+        load_audio(chained_ogg)
+
+
+@BOTH
+def test_wav_a_few_ms_short_of_its_header_is_analysed(tmp_path: Path, load: Loader) -> None:
+    """A writer's off-by-some-frames data size is not a truncated file (within 50 ms)."""
+    path = _write(tmp_path / "x.wav", _noise(2, 2.0, 48000), 48000, "PCM_16")
+    path.write_bytes(path.read_bytes()[:-4 * 480])  # 10 ms
+    assert load(path).frames == 96000 - 480
+
+
+def test_probe_reads_headers_only(tmp_path: Path) -> None:
+    wav = _write(tmp_path / "x.wav", _noise(2, 2.0, 48000), 48000, "PCM_24")
+    info = probe(wav)
+    assert (info.container, info.codec, info.frames, info.length_exact, info.decoder) == (
+        "WAV", "PCM_24", 96000, True, "libsndfile")
+    assert info.duration_s == 2.0 and info.source_format == "WAV PCM_24"
+    assert probe(wav.read_bytes()) == info
+    flac = _write(tmp_path / "x.flac", _noise(1, 1.5, 44100), 44100, "PCM_16")
+    assert (probe(flac).frames, probe(flac).length_exact) == (66150, True)
+    with pytest.raises(AudioDecodeError, match=r"^this is not an audio file"):
+        probe(b"verse, chorus, verse" * 100)
+
+
+def test_probe_of_what_ffmpeg_reads(ffmpeg_dir: Path) -> None:
+    info = probe(ffmpeg_dir / "x6.m4a")
+    assert (info.container, info.codec, info.channels, info.decoder) == ("M4A", "aac", 6,
+                                                                         "ffmpeg")
+    assert not info.length_exact and info.duration_s == pytest.approx(1.2, abs=0.05)
+    mp3 = probe(ffmpeg_dir / "x.mp3")  # no Xing header: only an estimate
+    assert (mp3.container, mp3.decoder, mp3.length_exact) == ("MP3", "ffmpeg", False)
+
+
+def test_check_sample_decodes_only_the_start(tmp_path: Path) -> None:
+    """A FLAC cut at 8 s of 10: the first seconds decode, the whole file does not."""
+    path = _write(tmp_path / "x.flac", _noise(2, 10.0, 44100), 44100, "PCM_16")
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 8 // 10])
+    info = check_sample(path, seconds=3.0)
+    assert info.frames == 441000 and info.length_exact
+    with pytest.raises(AudioDecodeError, match=r"^the file is truncated or corrupt: decoding "
+                                               r"failed after [78]\.\d s of the 10\.0 s"):
+        load_audio(path)
+    short = _write(tmp_path / "short.wav", _noise(2, 0.5, 44100), 44100)
+    with pytest.raises(AudioDecodeError, match=r"^the audio is 0\.5 s long"):
+        check_sample(short)
+
+
+@pytest.mark.parametrize("name", ["wav", "x6.m4a"])
+def test_iter_blocks_is_the_path_load_audio_takes(tmp_path: Path, ffmpeg_dir: Path,
+                                                  name: str) -> None:
+    path = (_write(tmp_path / "x.wav", _noise(3, 1.3, 44100), 44100, "FLOAT")
+            if name == "wav" else ffmpeg_dir / name)
+    whole = load_audio(path)
+    with iter_blocks(path, block_frames=10000) as stream:
+        blocks = list(stream)
+    assert all(b.dtype == np.float32 and b.flags.c_contiguous and b.shape[0] == whole.channels
+               and 0 < b.shape[1] <= 10000 for b in blocks)
+    np.testing.assert_array_equal(np.concatenate(blocks, axis=1), whole.samples)
+    assert (stream.frames, stream.overs, stream.peak_dbfs, stream.info.frames) == (
+        whole.frames, whole.decoded_overs, whole.decoded_peak_dbfs, probe(path).frames)
+    from_bytes = iter_blocks(path.read_bytes(), 4096, hint=path.name)
+    first = next(from_bytes)
+    from_bytes.close()  # stopping early releases the decoder (and stops ffmpeg)
+    np.testing.assert_array_equal(first, whole.samples[:, :4096])
+    assert list(from_bytes) == []
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_mp3_longer_than_a_block_decodes_like_one_read(tmp_path: Path, channels: int) -> None:
+    """Regression: soundfile's read seeks after every block and libsndfile's MP3 seek lands
+    off, so every MP3 longer than 2**18 frames (6 s) came out shifted after the first block.
+    """
+    path = _write(tmp_path / "x.mp3", _tones(channels, 8.0, 48000), 48000, "MPEG_LAYER_III",
+                  "MP3")
+    whole, _ = sf.read(path, dtype="float32", always_2d=True)  # one read: no seek
+    audio = load_audio(path)
+    assert audio.source_format == "MP3" and audio.frames == 8 * 48000
+    np.testing.assert_allclose(audio.samples, whole.T, rtol=0, atol=1e-6)
+    blocks = np.concatenate(list(iter_blocks(path, block_frames=1000)), axis=1)
+    np.testing.assert_allclose(blocks, whole.T, rtol=0, atol=1e-6)
+
+
+# --- overs: decoded above full scale, kept and counted ----------------------------------
+
+
+def _hot_master(seconds: float, rate: int) -> np.ndarray:
+    """Noise driven hard into the rails: a loud master, flat-topped at ±1.0."""
+    rng = np.random.default_rng(5)
+    return np.clip(rng.normal(0.0, 0.6, (2, round(seconds * rate))), -1.0, 1.0).astype(
+        np.float32)
+
+
+@pytest.mark.parametrize(("ext", "how"), [
+    ("ogg", "soundfile"), ("mp3", "soundfile"), ("m4a", "ffmpeg"), ("opus", "ffmpeg")])
+def test_lossy_overs_survive_decoding(tmp_path: Path, ext: str, how: str) -> None:
+    """A loud master decodes above full scale in every lossy codec: nothing clamps it, the
+    overs are counted, and sample and true peak both read above 0."""
+    rate = 48000
+    master = _hot_master(2.0, rate)
+    path = tmp_path / f"hot.{ext}"
+    if how == "soundfile":
+        subtype, fmt = {"ogg": ("VORBIS", "OGG"), "mp3": ("MPEG_LAYER_III", "MP3")}[ext]
+        _write(path, master, rate, subtype, fmt)
+    else:
+        if not ffmpeg_available():
+            pytest.skip("ffmpeg is not installed")
+        wav = _write(tmp_path / "hot.wav", master, rate, "FLOAT")
+        subprocess.run(_ffmpeg_command(wav, path, ["-b:a", "192k"]), check=True)
+    audio = load_audio(path)
+    magnitude = np.abs(audio.samples)
+    assert magnitude.max() > 1.05
+    assert audio.decoded_overs == np.count_nonzero(magnitude > 1.0) > 100
+    assert audio.decoded_peak_dbfs == pytest.approx(20 * np.log10(magnitude.max()), abs=1e-4)
+    assert audio.decoded_peak_dbfs > 0.4
+    assert true_peak_dbtp(audio.samples, rate) >= audio.decoded_peak_dbfs > 0.0
+    uploaded = decode_bytes(path.read_bytes(), path.name)
+    assert (uploaded.decoded_overs, uploaded.decoded_peak_dbfs) == (
+        audio.decoded_overs, audio.decoded_peak_dbfs)
+
+
+def test_silence_has_no_decoded_peak(tmp_path: Path) -> None:
+    audio = load_audio(_write(tmp_path / "x.wav", np.zeros((1, 48000), np.float32), 48000))
+    assert (audio.decoded_overs, audio.decoded_peak_dbfs) == (0, None)
