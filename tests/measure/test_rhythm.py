@@ -1,4 +1,5 @@
-"""Tempo, beat grid and transients on drum patterns rendered by construction (tests/music.py).
+"""Tempo, beat grid and transients on drum patterns rendered by construction (tests/music.py)
+and on the tempo evaluation set (tests/tempo_set.py).
 
 Metrics as in measurement.md: Accuracy1 = within 4 % of the true tempo; Accuracy2 also
 accepts x2, x3, x1/2 and x1/3.
@@ -10,8 +11,15 @@ import numpy as np
 import pytest
 
 from tests.music import click_train, pad, render_drums, render_song
+from tests.tempo_set import STYLES, evaluation_set, render_style
 from zz_core.measure.features import compute_music_features
-from zz_core.measure.rhythm import MIN_CONFIDENCE, describe_transients, estimate_tempo
+from zz_core.measure.rhythm import (
+    MIN_CONFIDENCE,
+    TIE_MARGIN,
+    describe_transients,
+    estimate_tempo,
+    tempo_candidates,
+)
 
 # Tempo, the pattern a producer would program at it, and the genre's typical range.
 TEMPO_CASES = [
@@ -56,6 +64,48 @@ def test_tempo_accuracy_on_drum_patterns() -> None:
                f"{100 * np.mean(errors):.3f} %; " + "; ".join(report))
     assert all(acc1) and all(acc2), message
     assert max(errors) <= PRECISION, message
+
+
+def test_tempo_evaluation_set_without_genre() -> None:
+    """48+ grooves that invite octave errors (half-time hip hop and trap, drum and bass,
+    one drop, ballads with sixteenth hats, swing, sparse pulses, ambiguous material), at
+    44.1 and 48 kHz, no genre given: Accuracy1 at least 0.95, Accuracy2 1.0."""
+    pieces = evaluation_set()
+    assert len(pieces) >= 40
+    assert {piece.rate for piece in pieces} == {44100, 48000}
+    assert min(piece.bpm for piece in pieces) == 72.0 and max(p.bpm for p in pieces) == 174.0
+    misses, octave_misses = [], []
+    for piece in pieces:
+        result = estimate_tempo(compute_music_features(piece.render(), piece.rate))
+        if _relative_error(result.bpm, piece.bpm) > ACCURACY1:
+            misses.append(f"{piece.name} -> {result.bpm}")
+        if not _accuracy2(result.bpm, piece.bpm):
+            octave_misses.append(f"{piece.name} -> {result.bpm}")
+    accuracy1 = 1.0 - len(misses) / len(pieces)
+    message = f"Accuracy1 {accuracy1:.3f} over {len(pieces)} pieces; misses: {misses}"
+    assert accuracy1 >= 0.95, message
+    assert not octave_misses, f"Accuracy2 misses: {octave_misses}"
+
+
+def test_genre_range_only_breaks_ties() -> None:
+    """A 140 BPM trap loop (clap on 3, hats in eighths with rolls, 808s on sixteenths) reads
+    140 with no genre and still 140 under hip hop's 60-90: at 70 its rolls and 808s would be
+    thirty-second notes, so 70 is no notated tempo of it; listeners who feel the half time
+    get 70 as the alternative. The range settles a real tie only: a plain two-step drum and
+    bass loop (no ghost notes, nothing finer than eighths) is a half-time 87 or a 174 alike,
+    and the genre picks."""
+    trap = compute_music_features(render_style(STYLES["trap"], 140.0, 20.0, rate=48000),
+                                  48000)
+    for genre_range in (None, (60.0, 90.0), (135.0, 150.0)):
+        result = estimate_tempo(trap, genre_range)
+        assert _relative_error(result.bpm, 140.0) <= PRECISION, (genre_range, result)
+    assert result.alternatives_bpm == pytest.approx([70.0, 280.0], rel=PRECISION)
+    drums = render_drums(174.0, 20.0, rate=44100, pattern="two_step")
+    features = compute_music_features(drums.audio, 44100)
+    scores = {round(c.bpm): c.score for c in tempo_candidates(features)}
+    assert abs(scores[87] - scores[174]) <= TIE_MARGIN, scores
+    assert _relative_error(estimate_tempo(features, (160.0, 180.0)).bpm, 174.0) <= PRECISION
+    assert _relative_error(estimate_tempo(features, (80.0, 95.0)).bpm, 87.0) <= PRECISION
 
 
 @pytest.mark.parametrize(("bpm", "pattern", "rate", "genre_range"), [

@@ -8,9 +8,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from tests.music import NOTE_NAMES, render_drums, render_song
+from tests.music import NOTE_NAMES, chord_pitches, render_drums, render_song, tone
 from zz_core.measure.features import compute_music_features
-from zz_core.measure.tonality import camelot_code, estimate_key, key_label
+from zz_core.measure.tonality import (
+    CLEAR_MARGIN,
+    KeyResult,
+    camelot_code,
+    estimate_key,
+    key_label,
+)
 
 PROGRESSIONS = {
     "major": (("I", "vi", "IV", "V"), ("I", "V", "vi", "IV")),
@@ -82,6 +88,7 @@ def test_key_of_chord_progressions_in_every_key() -> None:
                     assert result.camelot == camelot_code(tonic, mode)
                     assert result.label == key_label(tonic, mode)
                     assert result.confidence >= 0.5, result
+                    _assert_runner_up_consistent(result)
     message = (f"MIREX weighted score {np.mean(scores):.3f} over {len(scores)} songs; "
                f"correct {scores.count(1.0)}; misses: {misses}")
     assert np.mean(scores) >= 0.9, message
@@ -125,3 +132,61 @@ def test_silence_and_noise_have_no_key(kind: str) -> None:
     result = estimate_key(compute_music_features(audio, 22050))
     assert result.tonic is None and result.mode is None and result.camelot is None
     assert result.label is None and result.confidence == 0.0 and result.alternatives == []
+    assert result.second_label is None and result.second_camelot is None
+    assert result.margin == 0.0 and result.close is False
+
+
+def _assert_runner_up_consistent(result: KeyResult) -> None:
+    assert result.second_label == result.alternatives[0]
+    assert result.second_camelot is not None and result.second_label is not None
+    tonic, mode = result.second_label.split()
+    assert result.second_camelot == camelot_code(tonic, mode)
+    assert result.margin >= 0.0
+    assert result.close == (result.margin < CLEAR_MARGIN)
+
+
+def _chord_loop(numerals: tuple[str, ...], rate: int = 22050) -> np.ndarray:
+    """Held triads (C3-B3 roots an octave up), two seconds each, three times round: no
+    melody, no cadence, every chord as long and loud as the others."""
+    chords = []
+    for _ in range(3):
+        for numeral in numerals:
+            pitches = chord_pitches(numeral, 0, "major")
+            chords.append(sum(np.asarray(tone(60 + (pc - 60) % 12, 2.0, rate))
+                              for pc in pitches))
+    mono = np.concatenate(chords)
+    return np.tile(0.5 * mono / np.max(np.abs(mono)), (2, 1)).astype(np.float32)
+
+
+def test_relative_keys_of_a_bare_chord_loop_are_close() -> None:
+    """Am F C G (and C Am F G) as bare held chords: the same notes in C major and A minor;
+    nothing but the template's tonic weight separates them, so the runner-up is the
+    relative key, on the same Camelot number, and the result says it is close."""
+    for numerals in (("vi", "IV", "I", "V"), ("I", "vi", "IV", "V")):
+        result = estimate_key(compute_music_features(_chord_loop(numerals), 22050))
+        assert {result.label, result.second_label} == {"C major", "A minor"}, result
+        assert result.camelot is not None and result.second_camelot is not None
+        assert result.camelot[:-1] == result.second_camelot[:-1] == "8", result
+        assert result.close and 0.0 <= result.margin < CLEAR_MARGIN, result
+        assert result.confidence < 0.85, result  # halved towards a tie
+        _assert_runner_up_consistent(result)
+
+
+def test_clear_key_is_not_close() -> None:
+    audio = render_song("A", "minor", PROGRESSIONS["minor"][1], seconds=20.0, rate=22050)
+    result = estimate_key(compute_music_features(audio, 22050))
+    assert (result.tonic, result.mode) == ("A", "minor"), result
+    assert not result.close and result.margin >= CLEAR_MARGIN, result
+    _assert_runner_up_consistent(result)
+
+
+def test_runner_up_in_the_json_and_old_results_still_load() -> None:
+    audio = render_song("D", "major", PROGRESSIONS["major"][0], seconds=12.0, rate=22050)
+    result = estimate_key(compute_music_features(audio, 22050))
+    dumped = result.model_dump(mode="json")
+    assert {"second_label", "second_camelot", "margin", "close"} <= set(dumped)
+    assert KeyResult.model_validate_json(result.model_dump_json()) == result
+    stored_before = {"tonic": "D", "mode": "major", "camelot": "10B", "label": "D major",
+                     "confidence": 0.9, "alternatives": ["A major"]}
+    old = KeyResult.model_validate(stored_before)
+    assert old.second_label is None and old.margin == 0.0 and old.close is False

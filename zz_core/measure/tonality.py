@@ -4,7 +4,9 @@ The duration-weighted mean chroma of the non-silent frames is correlated (Pearso
 24 rotations of a major and a minor key profile: the EDM-derived 'edma' profiles of Faraldo,
 Gómez, Jordà & Herrera (ECIR 2016, as shipped in Essentia), learnt from audio chroma, which
 confuse relative and parallel keys less than Krumhansl-Kessler's probe-tone ratings.
-Confidence comes from how well the best template fits and its margin over the runner-up.
+Confidence comes from how well the best template fits and its margin over the runner-up;
+the runner-up is reported too (``second_label``), flagged ``close`` when the margin is under
+CLEAR_MARGIN, which is where a relative major/minor or a neighbouring key could be meant.
 
 Limitation of any pitch-distribution method: a loop of the same chords read from another
 starting point (Am F C G versus C Am F G) has the same chroma; only the melody's and the
@@ -49,7 +51,16 @@ Mode = Literal["major", "minor"]
 
 
 class KeyResult(BaseModel):
-    """Estimated key. ``tonic`` is spelt with sharps, ``label`` with the usual spelling."""
+    """Estimated key. ``tonic`` is spelt with sharps, ``label`` with the usual spelling.
+
+    ``confidence`` (0..1): the best template's fit (0 at a correlation of 0.5, 1 from 0.85),
+    halved when the runner-up fits as well and whole from a margin of 0.05.
+    ``second_label`` / ``second_camelot``: the runner-up key (the second-best correlating
+    template), None when there is no key. ``margin``: the best key's Pearson correlation
+    with its template minus the runner-up's (0..2; 0 = a tie). ``close``: the margin is
+    under 0.05 (CLEAR_MARGIN), so the second key is as plausible as the first: typically
+    the relative major/minor (same Camelot number), whose chords are the same notes.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -59,6 +70,10 @@ class KeyResult(BaseModel):
     label: str | None
     confidence: float
     alternatives: list[str]
+    second_label: str | None = None
+    second_camelot: str | None = None
+    margin: float = 0.0
+    close: bool = False
 
 
 def key_templates() -> np.ndarray:
@@ -81,8 +96,11 @@ def estimate_key(features: MusicFeatures) -> KeyResult:
     best = int(order[0])
     if scores[best] < FIT_LOW:
         return _no_key()
-    confidence = _confidence(float(scores[best]), float(scores[best] - scores[order[1]]))
+    second = int(order[1])
+    margin = float(scores[best] - scores[second])
+    confidence = _confidence(float(scores[best]), margin)
     tonic, mode = PITCH_CLASSES[best % 12], _mode(best)
+    second_tonic, second_mode = PITCH_CLASSES[second % 12], _mode(second)
     return KeyResult(
         tonic=tonic,
         mode=mode,
@@ -91,6 +109,10 @@ def estimate_key(features: MusicFeatures) -> KeyResult:
         confidence=round(confidence, 3),
         alternatives=[key_label(PITCH_CLASSES[int(k) % 12], _mode(int(k)))
                       for k in order[1:1 + ALTERNATIVES]],
+        second_label=key_label(second_tonic, second_mode),
+        second_camelot=camelot_code(second_tonic, second_mode),
+        margin=round(margin, 3),
+        close=margin < CLEAR_MARGIN,
     )
 
 
