@@ -62,6 +62,11 @@ def hz(value: float | None) -> str:
     return f"{value:.3g} Hz" if value < 100 else f"{value:.0f} Hz"
 
 
+def hz_label(value: float) -> str:
+    """A frequency as a short axis or list label: "63", "125", "2k", "16k"."""
+    return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
+
+
 def octave_range(centre_hz: float) -> str:
     """The octave band around ``centre_hz``: "177-354 Hz", "2.8-5.7 kHz"."""
     low, high = centre_hz / math.sqrt(2), centre_hz * math.sqrt(2)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from zz_core.advise import tokens
+from zz_core.fmt import value_range
 from zz_core.judge import genres, platforms
 from zz_core.judge.genres import GenreTargets
 from zz_core.knowledge.documents import Document, make_document
@@ -33,7 +34,7 @@ def _document(doc_id: str, title: str, body: str) -> Document:
 
 
 def _range(value: genres.Range, unit: str, digits: int = 0) -> str:
-    return f"{value.min:.{digits}f} to {value.max:.{digits}f} {unit}".rstrip()
+    return value_range(value.min, value.max, unit, digits)
 
 
 def _targets_lines(targets: GenreTargets) -> list[str]:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from zz_core.advise import tokens
 from zz_core.advise.feedback import ChatTurn, PassageLike
-from zz_core.fmt import clock, figure
+from zz_core.fmt import clock, figure, hz_label
 from zz_core.judge import genres
 from zz_core.judge.album import CohesionSummary, KeyTransition, Spread
 from zz_core.judge.judging import judging_rules
@@ -196,7 +196,7 @@ def _spectrum_section(result: AnalysisResult) -> str:
     if spectrum.tonal_balance is not None:
         balance = spectrum.tonal_balance
         deviations = ", ".join(
-            f"{_hz(centre)} {figure(dev, digits=1, sign=True)}"
+            f"{hz_label(centre)} {figure(dev, digits=1, sign=True)}"
             for centre, dev in zip(balance.octave_centres_hz, balance.deviation_db,
                                    strict=True))
         lines.append(f"tonal balance vs genre target per octave (dB, + = more than "
@@ -205,10 +205,6 @@ def _spectrum_section(result: AnalysisResult) -> str:
                  f"low: {figure(spectrum.sub_to_low_db, 'dB', sign=True)}; centroid: "
                  f"{figure(spectrum.spectral_centroid_hz, 'Hz', digits=0)}")
     return "\n".join(lines)
-
-
-def _hz(centre: float) -> str:
-    return f"{centre / 1000:g}k" if centre >= 1000 else f"{centre:g}"
 
 
 def _issues_section(result: AnalysisResult) -> str:
@@ -269,7 +265,7 @@ def _largest_moves(centres: Sequence[float], moves: Sequence[float | None],
     known = [(c, m) for c, m in zip(centres, moves, strict=True)
              if m is not None and 25.0 <= c <= 16000.0]
     known.sort(key=lambda pair: -abs(pair[1]))
-    return ", ".join(f"{_hz(c)}Hz {m:+.1f} dB" for c, m in sorted(known[:count]))
+    return ", ".join(f"{hz_label(c)}Hz {m:+.1f} dB" for c, m in sorted(known[:count]))
 
 
 # --------------------------------------------------------------------------- stages

@@ -32,7 +32,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
 from zz_core.fmt import figure as figure_text
-from zz_core.fmt import number
+from zz_core.fmt import hz_label, number
 from zz_core.judge.models import AnalysisResult, Comparison
 from zz_core.measure.spectrum import BAND_LABELS
 from zz_core.output import chartdata
@@ -218,7 +218,7 @@ def _frequency_axis(ax: Axes) -> None:
 
 
 def _hz_label(value: float, _position: float) -> str:
-    return f"{value / 1000:g}k" if value >= 1000 else f"{value:g}"
+    return hz_label(value)
 
 
 # --------------------------------------------------------------------------- loudness
