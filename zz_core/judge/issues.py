@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from zz_core.fmt import clock, clock_span, number
 from zz_core.judge.genres import ContextRules, GenreTargets
@@ -38,8 +38,25 @@ MERGE_GAP_S = 0.5
 SPECTRAL_WINDOW_S = 10.0
 
 
+class IssueSpan(BaseModel):
+    """One stretch of the track where an issue is heard, with the worst value in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start_s: float
+    end_s: float
+    value: float | None = None  # the worst value inside this stretch, in the issue's unit
+
+
 class Issue(BaseModel):
-    """One located problem. Times in seconds from the start of the track."""
+    """One problem of a track: one issue per code per track, located in time.
+
+    ``value`` is the evidence that decided the verdict (the worst programme window, not
+    an average over fades and tails) and ``limit`` the threshold it crossed, both in
+    ``unit``; ``margin`` is how far past the limit the value lies, on the failing side.
+    ``spans`` are the stretches where it is heard, worst first; ``start_s``/``end_s``
+    repeat the worst one. Times in seconds from the start of the track.
+    """
 
     model_config = ConfigDict(frozen=True)
 
@@ -50,6 +67,14 @@ class Issue(BaseModel):
     end_s: float
     value: float | None = None  # the measured figure behind the issue, in its unit
     limit: float | None = None  # the threshold it crossed
+    unit: str = ""
+    margin: float | None = None
+    spans: list[IssueSpan] = Field(default_factory=list)
+
+    @property
+    def span_count(self) -> int:
+        """How many stretches of the track the issue covers (at least one)."""
+        return max(1, len(self.spans))
 
 
 @dataclass(frozen=True)
