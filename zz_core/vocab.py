@@ -74,3 +74,17 @@ def sql_in(column: str, values: tuple[str, ...]) -> str:
     """A CHECK constraint's condition: ``column IN ('a', 'b')`` from a vocabulary."""
     quoted = ", ".join("'" + v.replace("'", "''") + "'" for v in values)
     return f"{column} IN ({quoted})"
+
+JobState = Literal["queued", "running", "done", "failed"]
+"""An analysis job: waiting, in a worker (with progress), finished, or failed (a reason)."""
+JOB_STATES: tuple[JobState, ...] = get_args(JobState)
+
+LoginScope = Literal["username", "client"]
+"""What a login throttle counts failed sign-ins for: one account name, or one client
+(an IP address)."""
+LOGIN_SCOPES: tuple[LoginScope, ...] = get_args(LoginScope)
+
+QueueName = Literal["interactive", "batch"]
+"""A queue of analysis work (with ``ZZ_QUEUE_URL``): a producer waiting in the browser, or a
+catalogue batch; two queues so a batch never starves a producer."""
+QUEUE_NAMES: tuple[QueueName, ...] = get_args(QueueName)

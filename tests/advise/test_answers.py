@@ -4,12 +4,16 @@ through the real ``openai`` client on 127.0.0.1."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.knowledge.test_retrieval_eval import load_questions
 from tests.llm_server import API_KEY, LLMServer
 from zz_core.advise import answers
 from zz_core.advise.providers import ProviderConfig
+from zz_core.fmt import value_range
+from zz_core.judge import genres
 from zz_core.knowledge.retrieval import KnowledgeIndex
 
 OFF_TOPIC = [
@@ -81,3 +85,49 @@ def test_extractive_answer_prefers_sentences_sharing_the_question_terms() -> Non
     text = answers.extractive_answer("when should I dither bit depth", [source])
     assert text.startswith("Dithering adds low-level noise before reducing bit depth. [1]")
     assert "Dither once, at the final bit-depth reduction only [1]" in text
+
+
+def _techno_loudness() -> str:
+    targets = genres.resolve_targets("electronic", "techno").targets
+    return value_range(targets.integrated_lufs.min, targets.integrated_lufs.max, "LUFS")
+
+
+@pytest.mark.parametrize(("question", "figures"), [
+    ("How loud should I master techno for Spotify?", ["-14 LUFS", _techno_loudness()]),
+    ("what PSR is too squashed?", ["6 dB"]),
+    ("what true peak ceiling should I use for streaming?", ["-1 dBTP"]),
+    ("how much headroom should a mixdown have?", ["-3 dBTP"]),
+    ("What tempo range is drum and bass?", ["160", "180"]),
+    ("what LUFS does Apple Music normalise to?", ["-16 LUFS"]),
+])
+def test_a_figure_question_gets_the_sentence_with_the_figure(
+        knowledge_index: KnowledgeIndex, question: str, figures: list[str]) -> None:
+    reply = answers.answer([knowledge_index], question, OFFLINE)
+    assert reply.covered
+    for wanted in figures:
+        sentence = next((s for s in re.split(r" \[\d\] ?", reply.answer) if wanted in s), None)
+        assert sentence is not None, (wanted, reply.answer)
+    cited = {int(n) for n in re.findall(r"\[(\d)\]", reply.answer)}
+    assert cited and cited <= set(range(1, len(reply.sources) + 1))
+
+
+def test_a_figure_is_preferred_in_the_unit_asked_about() -> None:
+    source = answers.Source(
+        document="d.md", title="Dynamics", heading="Dynamics › PSR", score=0.9,
+        text="PSR shows which sections are squashed, and it moves with the music. The "
+             "meter redraws every 100 ms. Around 6 dB of PSR and below, loud sections sound "
+             "squashed.")
+    text = answers.extractive_answer("what PSR is too squashed?", [source])
+    assert text.startswith("PSR shows which sections are squashed")
+    assert "Around 6 dB of PSR and below, loud sections sound squashed. [1]" in text
+    assert answers.asks_for_figure("how loud should a techno master be")
+    assert not answers.asks_for_figure("when should I dither")
+
+
+def test_a_list_item_names_its_section() -> None:
+    source = answers.Source(
+        document="g.md", title="Genre targets", heading="Genre targets › Techno targets",
+        score=0.9, text="- Integrated loudness of a master: -9 to -6 LUFS\n- Tempo: 125 to "
+                        "140 BPM")
+    text = answers.extractive_answer("how loud is a techno master", [source])
+    assert "Integrated loudness of a master: -9 to -6 LUFS (Techno targets) [1]" in text

@@ -95,7 +95,8 @@ def clean_result(clean: np.ndarray) -> AnalysisResult:
 
 @pytest.fixture(scope="module")
 def clean_master(master_base: np.ndarray) -> AnalysisResult:
-    return analysed(limited(master_base, -9.5, -1.0), "master")
+    # peaks at -2 dBTP: a master louder than -14 LUFS is advised -2 dBTP (Spotify)
+    return analysed(limited(master_base, -9.5, -2.1), "master")
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +132,7 @@ ACTIONS: dict[str, str] = {
     "over_compressed": r"\bless\b|back off",
     "low_mid_excess": r"\bcut\b|turn down|-\d+(\.\d)? dB",
     "harshness": r"tame|turn down|\bcut\b|-\d+(\.\d)? dB",
-    "dull_highs": r"shelf|turn up|brighten",
+    "dull_highs": r"shelf|turn up|brighten|re-record",  # -15 dB: beyond an EQ move
     "channel_imbalance": r"\bleft\b|\bright\b",
     "dc_offset": r"filter|high-pass|hpf|blocker",
     "silence": r"check|look|inspect",
@@ -272,11 +273,12 @@ def test_several_clips_merge_into_one_item_listing_the_times(
         defects: dict[str, AnalysisResult]) -> None:
     result = defects["clipping"]
     clips = [i for i in result.issues if i.code == "clipping"]
-    assert len(clips) == 3
+    assert len(clips) == 1 and clips[0].span_count == 3  # one issue, its three places
     items = [i for i in offline_feedback(result) if i.issue_code == "clipping"]
     assert len(items) == 1
-    for issue in clips:
-        assert clock(issue.start_s) in items[0].insight
+    for span in clips[0].spans:
+        assert clock(span.start_s) in items[0].insight
+    assert "3 places" in items[0].insight
 
 
 def test_a_clean_mixdown_gets_a_short_positive_verdict(clean_result: AnalysisResult) -> None:
@@ -322,7 +324,7 @@ def test_mastering_gets_a_chain_with_settings_from_the_numbers(clean: np.ndarray
         steps = chain.suggestion
         assert "1)" in steps and "2)" in steps and "3)" in steps
         assert "-8.5 LUFS" in steps  # the middle of pop's -10 to -7 LUFS
-        assert "-1.0 dB" in steps  # the ceiling
+        assert "-2.0 dB" in steps  # the ceiling of a master louder than -14 LUFS
         assert "2 kHz" in steps  # the harsh octave, cut
     detailed = offline_feedback(result, "detailed")[-1].suggestion
     gain = -8.5 - (result.loudness.integrated_lufs or 0.0)
@@ -412,9 +414,9 @@ def test_a_reference_adds_items_on_the_biggest_differences(clean: np.ndarray) ->
     text = text_of(items)
     assert "ref.wav" in text
     loud = next(i for i in items if i.issue_code == "too_loud")
-    assert "6.0 dB louder" in loud.insight
+    assert "6.0 LU louder" in loud.insight  # the comparison's loudness difference
     low = next(i for i in items if i.issue_code == "low_end_excess")
-    assert "low end (25-160 Hz)" in low.insight and re.search(r"\d\.\d dB", low.suggestion)
+    assert "low end (31.5-125 Hz)" in low.insight and re.search(r"\d\.\d dB", low.suggestion)
     answer = offline_follow_up(result, "How does it compare with my reference?", "detailed")
     assert "ref.wav" in answer and "-12.0 LUFS vs -18.0 LUFS" in answer
 

@@ -119,6 +119,36 @@ def test_stream_cut_mid_answer_is_an_error_not_an_answer(server: LLMServer,
     assert not reply.done
 
 
+@pytest.mark.parametrize(("script", "what"), [
+    ({"raw_body": b"\xff\xfe\xfa not UTF-8 \x80\x81"}, "is not UTF-8 text"),
+    ({"raw_events": (b"\xff\xfe{\x80}",)}, "is not UTF-8 text"),
+    ({"raw_events": (b"not-json",)}, "is not JSON"),
+    ({"raw_events": (b'{"choices": 5}',)}, "is not a chat completion"),
+])
+def test_a_reply_that_is_not_the_protocol_is_a_provider_error(
+        server: LLMServer, config: ProviderConfig, script: dict[str, object],
+        what: str) -> None:
+    server.answer(**script)
+    with pytest.raises(ProviderError) as caught:
+        chat(config, MESSAGES).complete()
+    message = str(caught.value)
+    assert what in message and server.base_url in message and "base URL" in message
+    assert caught.value.reason == "malformed" and caught.value.retryable
+    assert len(message) < 400 and "Traceback" not in message
+
+
+def test_a_malformed_event_after_text_keeps_nothing(server: LLMServer,
+                                                     config: ProviderConfig) -> None:
+    chunk = (b'{"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "m", '
+             b'"choices": [{"index": 0, "delta": {"content": "Half an"}, '
+             b'"finish_reason": null}]}')
+    server.answer(raw_events=(chunk, b"not-json"))
+    reply = chat(config, MESSAGES)
+    with pytest.raises(ProviderError, match="is not JSON"):
+        reply.complete()
+    assert not reply.done and reply.text == ""
+
+
 def test_empty_answer_is_an_error(server: LLMServer, config: ProviderConfig) -> None:
     server.answer("")
     with pytest.raises(ProviderError, match="empty answer"):

@@ -80,12 +80,13 @@ def test_the_bass_heavy_track_is_the_tonal_outlier(one_bassier: CohesionSummary)
     tonal = one_bassier.tonal
     assert tonal is not None
     assert tonal.outlier == "Track 2"
-    assert tonal.outlier_region == "low end (63-125 Hz)"
-    assert tonal.outlier_region_delta_db == pytest.approx(5.0, abs=1.0)
+    assert tonal.outlier_region == "low end (31.5-125 Hz)"  # the one low end (judge.regions)
+    # the 50-140 Hz boost of 5 dB over the one low end (22-177 Hz): its 31.5 Hz octave unmoved
+    assert tonal.outlier_region_delta_db == pytest.approx(3.0, abs=1.0)
     spread = {c: v for c, v in zip(tonal.octave_centres_hz, tonal.band_spread_db, strict=True)
               if v is not None}
     assert spread[63.0] > 4.0 and spread[1000.0] < 0.5 and spread[4000.0] < 1.0
-    assert any(o.startswith("Track 2 has") and "more low end (63-125 Hz)" in o
+    assert any(o.startswith("Track 2 has") and "more low end (31.5-125 Hz)" in o
                for o in one_bassier.observations)
     assert one_bassier.loudness.spread is not None
     assert one_bassier.loudness.spread < LOUDNESS_OUTLIER_LU  # matched loudness: tone only
@@ -142,3 +143,14 @@ def test_region_labels() -> None:
     assert region_label("top end", (8000.0, 16000.0)) == "top end (8-16 kHz)"
     assert region_label("mids", (1000.0, 2000.0)) == "mids (1-2 kHz)"
     assert region_label("sub", (31.5,)) == "sub (31.5 Hz)"
+
+
+def test_tracks_all_flagged_are_never_called_matched() -> None:
+    quiet = [analysed(clean_mixdown(10.0, seed=seed), "master") for seed in (0, 1)]  # -18 LUFS
+    summary = cohesion_summary([("A", quiet[0]), ("B", quiet[1])])
+    assert summary.loudness_flagged == ["A", "B"]
+    assert all(f.loudness_code == "too_quiet" for f in summary.findings)
+    assert "too_quiet" in summary.shared_codes
+    assert summary.observations[0].startswith("Every track is too quiet for its genre")
+    assert "match each other, not the target" in summary.observations[0]
+    assert not any("keep those settings" in o.lower() for o in summary.observations)

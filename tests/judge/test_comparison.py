@@ -44,7 +44,11 @@ def test_level_difference_is_the_loudness_delta(reference: np.ndarray,
     moves = [v for v in comparison.tonal_difference.eq_move_db if v is not None]
     assert max(abs(v) for v in moves) < 0.05
     assert comparison.tonal_difference.level_offset_db == pytest.approx(-4.0, abs=0.05)
-    assert "too_loud" in {i.code for i in comparison.issues}
+    assert comparison.loudness_difference_lu == pytest.approx(4.0, abs=0.02)  # track - ref
+    assert comparison.loudness_difference_lu == delta["loudness.integrated_lufs"]
+    issue = next(i for i in comparison.issues if i.code == "too_loud")
+    assert (issue.unit, issue.limit) == ("LU", 1.5)
+    assert issue.margin == pytest.approx(2.5, abs=0.05) and "2.5 LU" in issue.message
 
 
 @pytest.mark.parametrize(("low", "high", "gain", "code"), [
@@ -56,6 +60,9 @@ def test_eq_move_undoes_the_difference(reference: np.ndarray, reference_result: 
                                        low: float, high: float, gain: float, code: str) -> None:
     changed = analyse(equalised(reference, low, high, gain), "eq.wav")
     comparison = compare(changed, reference_result)
+    codes = [i.code for i in comparison.issues]
+    assert len(codes) == len(set(codes))
+    assert not {"low_end_excess", "low_end_lacking"} <= set(codes)
     inside = [m for c, m in zip(comparison.tonal_difference.centres_hz,
                                 comparison.tonal_difference.eq_move_db, strict=True)
               if m is not None and low * 1.3 <= c <= high / 1.3 and c <= 16000]

@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from tests.judge.checks import check_result
 from tests.mixes import (
     RATE,
     analysed,
@@ -111,11 +112,13 @@ def test_true_peak_over_in_a_mixdown_means_no_headroom(clean: np.ndarray,
 
 
 def test_true_peak_over_in_a_master_is_located() -> None:
-    master = limited(shaped_noise(20.0, "pop", seed=3), -9.5, -1.0)
+    master = limited(shaped_noise(20.0, "pop", seed=3), -9.5, -2.2)  # under the -2 dBTP
+    # ceiling of a master louder than -14 LUFS
     hot = master.copy()
-    hot[:, 10 * RATE:11 * RATE] *= 10 ** (1.5 / 20)  # one hot second
+    hot[:, 10 * RATE:11 * RATE] *= 10 ** (4.0 / 20)  # one hot second, over full scale
     result = analysed(hot, "master")
     issue = next(i for i in result.issues if i.code == "true_peak_over")
+    assert issue.severity in ("warning", "critical") and issue.limit == -2.0
     assert 9.5 <= issue.start_s <= 10.5 and issue.end_s <= 11.5
     assert "true_peak_over" not in codes(analysed(master, "master"))
 
@@ -180,9 +183,7 @@ def test_format_time() -> None:
 
 
 def test_a_mixdown_is_never_told_to_limit_or_push_loudness(clean: np.ndarray) -> None:
-    from tests.mixes import at_loudness, limited
-
-    hot = analysed(limited(clean, -9.0, -1.0))  # loud and squashed, as if limited on the bus
+    hot = analysed(limited(clean, -8.0, -1.0))  # loud and squashed, as if limited on the bus
     messages = {i.code: i.message for i in hot.issues}
     assert {"too_loud", "over_compressed"} <= set(messages)
     assert "remove any mix-bus limiter" in messages["over_compressed"]
@@ -193,20 +194,28 @@ def test_a_mixdown_is_never_told_to_limit_or_push_loudness(clean: np.ndarray) ->
 
 
 def test_tonal_issue_of_a_short_track_stays_inside_it() -> None:
-    from tests.mixes import equalised
-
     short = equalised(shaped_noise(6.0, "pop", seed=2), 2000, 4000, 9.0)
     result = analysed(short)
     issue = next(i for i in result.issues if i.code == "harshness")
     assert 0.0 <= issue.start_s < issue.end_s <= result.duration_s + 0.01
 
 
-def test_each_clipping_stretch_counts_its_own_runs(clean: np.ndarray) -> None:
+def test_clipping_is_one_issue_with_its_stretches_worst_first(clean: np.ndarray) -> None:
     clipped = clean.copy()
     for start_s, runs in ((2.0, 1), (8.0, 3)):
         for index in range(runs):  # runs 50 ms apart merge into one stretch
             begin = int((start_s + 0.05 * index) * RATE)
             clipped[:, begin:begin + 8] = 1.0
     issues = [i for i in analysed(clipped).issues if i.code == "clipping"]
-    assert [(round(i.start_s), i.value) for i in issues] == [(2, 2.0), (8, 6.0)]  # 2 channels
-    assert "2 clipped runs here (8 in the track)" in issues[0].message
+    assert len(issues) == 1
+    issue = issues[0]
+    assert [(round(s.start_s), s.value) for s in issue.spans] == [(8, 6.0), (2, 2.0)]  # 2 ch
+    assert (issue.value, issue.unit, issue.span_count) == (8.0, "runs", 2)
+    assert round(issue.start_s) == 8
+    assert "8 clipped runs" in issue.message and "in 2 stretches" in issue.message
+    assert "4 on the left channel and 4 on the right channel" in issue.message
+
+
+def test_every_issue_keeps_the_contract(clean: np.ndarray) -> None:
+    for defect in DEFECTS.values():
+        check_result(analysed(defect(clean)))

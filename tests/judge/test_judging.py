@@ -9,7 +9,7 @@ import pytest
 
 from tests.mixes import analysed, clean_mixdown, limited, shaped_noise
 from zz_core.datafiles import DataFileError
-from zz_core.judge import issues, judging
+from zz_core.judge import issues, judging, rules
 from zz_core.judge.genres import Range
 from zz_core.judge.judging import (
     DEFAULT_JUDGING_PATH,
@@ -61,24 +61,47 @@ def _master(lufs: float, ceiling: float) -> AnalysisResult:
 
 
 def test_a_pop_master_is_judged_against_pop() -> None:
-    good = _master(-9.0, -1.2)
+    good = _master(-9.0, -2.2)  # under the -2 dBTP ceiling of a master louder than -14 LUFS
     assert (loudness_status(good), true_peak_status(good)) == ("good", "good")
-    quiet = _master(-16.0, -1.2)  # 5 LU under pop's range: more than the warning band
-    assert loudness_status(quiet) == "bad"
+    assert judging.true_peak_ceiling(good) == -2.0
+    at_minus_one = _master(-9.0, -1.2)  # over that ceiling, under the context's -1 dBTP: info
+    assert true_peak_status(at_minus_one) == "warn"
+    assert next(i for i in at_minus_one.issues if i.code == "true_peak_over").severity == "info"
+    quiet = _master(-16.0, -1.2)  # 6 LU under pop's range and under streaming's -15 LUFS
+    assert loudness_status(quiet) == "warn"  # a warning, never bad: loudness is not critical
+    assert next(i for i in quiet.issues if i.code == "too_quiet").severity == "warning"
     squashed = _master(-5.0, -1.0)
-    assert plr_status(squashed) in ("warn", "bad") and loudness_status(squashed) != "good"
+    assert plr_status(squashed) == "warn" and loudness_status(squashed) == "warn"
+
+
+def test_verdicts_are_stored_and_computed_alike_for_an_old_result() -> None:
+    result = _master(-16.0, -1.2)
+    stored = judging.verdicts(result)
+    assert stored == result.verdicts and len(stored) >= 14
+    old = result.model_copy(update={"verdicts": []})
+    assert judging.verdicts(old) == stored
+    by_metric = {v.metric: v for v in stored}
+    loudness = by_metric["loudness.integrated_lufs"]
+    assert (loudness.status, loudness.code, loudness.severity) == ("warn", "too_quiet", "warning")
+    assert loudness.value is not None and loudness.low is not None
+    assert loudness.margin == pytest.approx(abs(loudness.value - loudness.low), abs=0.01)
+    assert {v.metric for v in stored} >= {"stereo.correlation", "stereo.balance_db",
+                                          "stereo.mono_loss_db", "tonal.low_end",
+                                          "stereo.low_end_correlation", "peaks.clipping"}
 
 
 # --------------------------------------------------------------------------- the data file
 
 
-def test_the_packaged_margins_are_the_issue_detectors_lines() -> None:
+def test_the_detectors_lines_live_only_in_the_data_file() -> None:
     table = load_judging_table()
-    assert table.integrated_loudness.warn_within == issues.LOUDNESS_CRITICAL_LU
-    assert table.balance.warn_from_db == issues.IMBALANCE_WARN_DB
-    assert table.balance.bad_from_db == issues.IMBALANCE_CRITICAL_DB
-    assert table.mono_sum.bad_below_db == issues.MONO_LOSS_LIMIT_DB
+    for gone in ("LOUDNESS_CRITICAL_LU", "IMBALANCE_WARN_DB", "IMBALANCE_CRITICAL_DB",
+                 "MONO_LOSS_LIMIT_DB", "PHASE_CORRELATION_LIMIT", "DC_OFFSET_LIMIT",
+                 "SILENCE_EDGE_S", "SILENCE_GAP_S"):
+        assert not hasattr(issues, gone) and not hasattr(rules, gone)
     assert table.loudness_range.limit == float("inf")  # outside the LRA range: warn only
+    assert table.visible_margin.loudness_lu == 0.5 and table.visible_margin.plr_db == 0.5
+    assert table.visible_margin.true_peak_db == 0.1
 
 
 @pytest.mark.parametrize(("old", "new", "field"), [
@@ -121,14 +144,15 @@ def _stereo(result: AnalysisResult, **values: float | None) -> AnalysisResult:
 
 
 @pytest.mark.parametrize(("balance", "expected"), [
-    (0.0, "good"), (1.49, "good"), (-1.5, "warn"), (2.9, "warn"), (3.0, "bad"), (None, "unknown"),
+    (0.0, "good"), (1.49, "good"), (-1.6, "good"), (-1.7, "warn"), (3.0, "warn"), (10.5, "bad"),
+    (-120.0, "bad"), (None, "unknown"),
 ])
 def test_balance_status(mix: AnalysisResult, balance: float | None, expected: str) -> None:
     assert judging.balance_status(_stereo(mix, balance_db=balance)) == expected
 
 
 @pytest.mark.parametrize(("correlation", "expected"), [
-    (0.95, "good"), (0.5, "warn"), (0.3, "warn"), (0.29, "bad"), (None, "unknown"),
+    (0.95, "good"), (0.5, "warn"), (0.3, "warn"), (0.0, "warn"), (-0.1, "bad"), (None, "unknown"),
 ])
 def test_low_end_correlation_status(mix: AnalysisResult, correlation: float | None,
                                     expected: str) -> None:
@@ -137,7 +161,8 @@ def test_low_end_correlation_status(mix: AnalysisResult, correlation: float | No
     assert judging.low_end_correlation_status(result) == expected
 
 
-@pytest.mark.parametrize(("loss", "expected"), [(0.0, "good"), (-4.5, "good"), (-4.6, "bad")])
+@pytest.mark.parametrize(("loss", "expected"), [(0.0, "good"), (-4.5, "good"), (-4.6, "good"),
+                                              (-4.8, "bad")])
 def test_mono_sum_status(mix: AnalysisResult, loss: float, expected: str) -> None:
     assert judging.mono_sum_status(_stereo(mix, mono_loss_db=loss)) == expected
 
@@ -168,7 +193,8 @@ def test_key_status_follows_the_confidence(mix: AnalysisResult) -> None:
 
 
 @pytest.mark.parametrize(("deviation", "expected"), [
-    (0.0, "good"), (-3.0, "good"), (3.1, "warn"), (-6.0, "warn"), (6.1, "bad"), (None, "unknown"),
+    (0.0, "good"), (-3.0, "good"), (3.1, "good"), (3.5, "warn"), (-6.0, "warn"), (16.1, "warn"),
+    (None, "unknown"),
 ])
 def test_tonal_deviation_status(deviation: float | None, expected: str) -> None:
     assert judging.tonal_deviation_status(deviation, 3.0) == expected

@@ -3,12 +3,15 @@ surround files, low sample rates, and the result survives a JSON round trip."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
 from tests.mixes import RATE, clean_mixdown
 from tests.music import render_drums
 from tests.signals import sine
+from zz_core.judge import judging
 from zz_core.judge.models import AnalysisOptions, AnalysisResult
 from zz_core.judge.pipeline import analyze_audio, waveform_envelope
 from zz_core.measure.decoding import Audio
@@ -79,3 +82,40 @@ def test_waveform_envelope_keeps_the_extremes() -> None:
     envelope = waveform_envelope(x, 1000, points=100)
     assert max(envelope.maximum) == pytest.approx(0.9)
     assert min(envelope.minimum) == pytest.approx(-0.7)
+
+
+def test_the_facts_a_question_needs_are_stored() -> None:
+    mix = clean_mixdown(8.0)
+    mix[0] += 10 ** (-34 / 20)  # DC on the left
+    mix[1, RATE:RATE + 3 * 480:3] = 1.3  # samples above full scale, as a lossy decode gives
+    audio = Audio(samples=mix.astype(np.float32), sample_rate_hz=RATE, source_format="MP3",
+                  decoded_overs=480, decoded_peak_dbfs=2.28, notes=("a note",))
+    result = analyze_audio(audio, AnalysisOptions(context="master", genre="pop"))
+    left, right = result.channel_peaks
+    assert left.dc_offset_dbfs == pytest.approx(-34.0, abs=0.2) and right.overs == 480
+    assert (result.decoding.overs, result.decoding.peak_dbfs) == (480, 2.28)
+    assert result.decoding.notes == ["a note"]
+    clipping = next(i for i in result.issues if i.code == "clipping")
+    assert clipping.severity == "critical"
+    assert "480 samples decode above full scale, peak +2.3 dBFS; players clip them" in (
+        clipping.message)
+    bands = result.series.bands
+    assert bands is not None and 0.9 <= bands.hop_s <= 1.1
+    assert bands.at(4.0)["mid"] is not None
+    dc = next(i for i in result.issues if i.code == "dc_offset")
+    assert "on the left channel" in dc.message
+
+
+def test_a_result_of_the_old_schema_still_loads_and_is_judged(result: AnalysisResult) -> None:
+    data = json.loads(result.model_dump_json())
+    for key in ("verdicts", "channel_peaks", "decoding"):
+        del data[key]
+    del data["series"]["bands"]
+    data["schema_version"] = 1
+    old = AnalysisResult.model_validate(data)
+    assert old.verdicts == [] and old.series.bands is None and old.decoding.overs == 0
+    verdicts = {v.metric: v for v in judging.verdicts(old)}
+    stored = {v.metric: v for v in result.verdicts}
+    assert verdicts["peaks.clipping"].status == "unknown"  # no per-channel facts stored
+    assert verdicts["loudness.integrated_lufs"] == stored["loudness.integrated_lufs"]
+    assert verdicts["stereo.correlation"] == stored["stereo.correlation"]

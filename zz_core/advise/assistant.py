@@ -53,7 +53,7 @@ class Assistant:
     def album(self, named: Sequence[tuple[str, AnalysisResult]], cohesion: CohesionSummary,
               profile: Profile) -> Reply:
         messages = prompts.album_messages(named, cohesion, profile)
-        text = (format_items(offline.offline_album_narrative(cohesion, profile))
+        text = (format_items(offline.offline_album_narrative(cohesion, profile, named))
                 if self.config.offline else None)
         return self._reply(messages, text)
 

@@ -13,10 +13,22 @@ from collections.abc import Iterable, Sequence
 
 from zz_core.advise import tokens
 from zz_core.advise.feedback import ChatTurn, PassageLike
-from zz_core.fmt import clock, figure, hz_label
-from zz_core.judge import genres
+from zz_core.advise.figures import (
+    comparison_loudness_lu,
+    difference_unit,
+    issue_figures,
+    issue_value,
+    loudness_difference,
+    loudness_sentence,
+    metric_text,
+    tolerance_text,
+    verdict_line,
+    where,
+)
+from zz_core.advise.offline.facts import facts_block
+from zz_core.fmt import clock, clock_span, compact, figure, hz, hz_label, number
 from zz_core.judge.album import CohesionSummary, KeyTransition, Spread
-from zz_core.judge.judging import judging_rules
+from zz_core.judge.judging import judging_rules, tonal_tolerance, true_peak_ceiling, verdicts
 from zz_core.judge.models import AnalysisResult
 from zz_core.knowledge.documents import heading_context
 from zz_core.text import printable
@@ -79,6 +91,13 @@ ITEM_FORMAT = (
     "The bracketed tag is optional: use it when the point is about one of the listed "
     "issues (its code, and critical, warning or info). Leave a blank line between pairs.")
 
+FOLLOW_UP_INSTRUCTION = (
+    "Answer the producer's follow-up question in plain prose (no INSIGHT/SUGGESTION format "
+    "needed), concisely: first answer exactly what was asked from the measured facts "
+    "(which channel, where in m:ss, the figures asked for), then advise. If the question "
+    "asks for something the analysis cannot measure (which instrument plays), say so and "
+    "give what is measured instead. Cite a knowledge-base passage only when it is about "
+    "the question.")
 
 # --------------------------------------------------------------------------- user text
 
@@ -100,14 +119,16 @@ def quoted(text: str, max_chars: int = QUESTION_MAX_CHARS) -> str:
 
 
 def analysis_brief(result: AnalysisResult, name: str | None = None) -> str:
-    """Every analysis field that matters, as compact structured text (units inline)."""
-    targets, rules = judging_rules(result)
+    """Every analysis field that matters, as compact structured text (units inline): the
+    measurements, then each verdict with its target exactly as the verdict states it, each
+    issue once with its span count and worst spans, the platforms and the reference."""
     sections = [
-        _track_section(result, name, rules),
-        _loudness_section(result, targets, rules),
-        _musical_section(result, targets),
-        _stereo_section(result, targets),
+        _track_section(result, name),
+        _loudness_section(result),
+        _musical_section(result),
+        _stereo_section(result),
         _spectrum_section(result),
+        _verdicts_section(result),
         _issues_section(result),
         _platforms_section(result),
     ]
@@ -116,58 +137,51 @@ def analysis_brief(result: AnalysisResult, name: str | None = None) -> str:
     return "\n\n".join(section for section in sections if section)
 
 
-def _track_section(result: AnalysisResult, name: str | None,
-                   rules: genres.ContextRules) -> str:
+def _track_section(result: AnalysisResult, name: str | None) -> str:
     title = clean_user_text(name or result.file_name or "untitled", 120)
+    rules = judging_rules(result)[1]
     return "\n".join([
         "TRACK",
         f"name: \"{title}\"",
         f"context: {rules.label} ({result.context})",
-        f"genre: {result.genre.display_label}",
+        f"genre: {clean_user_text(result.genre.display_label, 120)}",
         f"duration: {clock(result.duration_s)}; {result.sample_rate_hz} Hz; "
         f"{result.channels} channel(s); {result.source_format}",
     ])
 
 
-def _loudness_section(result: AnalysisResult, targets: genres.GenreTargets,
-                      rules: genres.ContextRules) -> str:
+def _loudness_section(result: AnalysisResult) -> str:
     loud = result.loudness
-    wanted = rules.loudness_range(targets)
     return "\n".join([
-        "LOUDNESS AND DYNAMICS (ITU-R BS.1770 / EBU R128)",
-        f"integrated: {figure(loud.integrated_lufs, 'LUFS')} (target {wanted.min:.0f} to "
-        f"{wanted.max:.0f} LUFS for this context and genre)",
-        f"short-term max: {figure(loud.short_term_max_lufs, 'LUFS')}; momentary max: "
-        f"{figure(loud.momentary_max_lufs, 'LUFS')}",
-        f"LRA: {figure(loud.lra_lu, 'LU')} (genre {targets.lra_lu.min:.0f}-"
-        f"{targets.lra_lu.max:.0f} LU)",
-        f"true peak: {figure(loud.true_peak_dbtp, 'dBTP')} (limit "
-        f"{rules.true_peak_limit(targets):.1f} dBTP); sample peak: "
-        f"{figure(loud.sample_peak_dbfs, 'dBFS')}; RMS: {figure(loud.rms_dbfs, 'dBFS')}",
-        f"PLR: {figure(loud.plr_db, 'dB')} (genre {targets.plr_db.min:.0f}-"
-        f"{targets.plr_db.max:.0f} dB); PSR: {figure(loud.psr_db, 'dB')} (min "
+        "LOUDNESS AND DYNAMICS (ITU-R BS.1770 / EBU R128; targets under VERDICTS)",
+        f"integrated: {figure(loud.integrated_lufs, 'LUFS')}; short-term max: "
+        f"{figure(loud.short_term_max_lufs, 'LUFS')}; momentary max: "
+        f"{figure(loud.momentary_max_lufs, 'LUFS')}; LRA: {figure(loud.lra_lu, 'LU')}",
+        f"true peak: {figure(loud.true_peak_dbtp, 'dBTP', sign=True)} (ceiling "
+        f"{figure(true_peak_ceiling(result), 'dBTP')}); sample peak: "
+        f"{figure(loud.sample_peak_dbfs, 'dBFS', sign=True)}; RMS: "
+        f"{figure(loud.rms_dbfs, 'dBFS')}",
+        f"PLR: {figure(loud.plr_db, 'dB')}; PSR: {figure(loud.psr_db, 'dB')} (min "
         f"{figure(loud.psr_min_db, 'dB')}); crest: {figure(loud.crest_db, 'dB')}; DR: "
-        f"{loud.dr if loud.dr is not None else 'n/a'} (genre DR{targets.dr.min:.0f}-"
-        f"{targets.dr.max:.0f})",
+        f"{number(loud.dr)}",
     ])
 
 
-def _musical_section(result: AnalysisResult, targets: genres.GenreTargets) -> str:
+def _musical_section(result: AnalysisResult) -> str:
     tempo, key, hits = result.tempo, result.key, result.transients
-    alternatives = ", ".join(f"{bpm:.1f}" for bpm in tempo.alternatives_bpm[:2])
+    alternatives = ", ".join(number(bpm) for bpm in tempo.alternatives_bpm[:2])
     return "\n".join([
         "TEMPO, KEY, TRANSIENTS",
-        f"tempo: {figure(tempo.bpm, 'BPM')} (confidence {tempo.confidence:.2f}"
-        f"{'; alternatives ' + alternatives if alternatives else ''}; genre "
-        f"{targets.bpm.min:.0f}-{targets.bpm.max:.0f} BPM)",
+        f"tempo: {figure(tempo.bpm, 'BPM')} (confidence {number(tempo.confidence, 2)}"
+        f"{'; alternatives ' + alternatives if alternatives else ''})",
         f"key: {key.label or 'n/a'} (Camelot {key.camelot or 'n/a'}, confidence "
-        f"{key.confidence:.2f})",
-        f"transients: {hits.description}; {hits.onset_rate_per_s:.1f} onsets/s; strength "
-        f"crest {hits.strength_crest_db:.1f} dB",
+        f"{number(key.confidence, 2)})",
+        f"transients: {hits.description}; {number(hits.onset_rate_per_s)} onsets/s; strength "
+        f"crest {figure(hits.strength_crest_db, 'dB')}",
     ])
 
 
-def _stereo_section(result: AnalysisResult, targets: genres.GenreTargets) -> str:
+def _stereo_section(result: AnalysisResult) -> str:
     stereo = result.stereo
     per_band = "; ".join(
         f"{band.name} corr {figure(band.correlation, digits=2, sign=True)} width "
@@ -175,22 +189,20 @@ def _stereo_section(result: AnalysisResult, targets: genres.GenreTargets) -> str
     return "\n".join([
         f"STEREO ({stereo.source}; width = side/mid energy, 0 = mono)",
         f"correlation: {figure(stereo.correlation, digits=2, sign=True)}; width: "
-        f"{figure(stereo.width, digits=2)} (genre {targets.stereo_width.min:.2f}-"
-        f"{targets.stereo_width.max:.2f}); L-R balance: "
+        f"{figure(stereo.width, digits=2)}; L-R balance: "
         f"{figure(stereo.balance_db, 'dB', sign=True)}; mono sum change: "
         f"{figure(stereo.mono_loss_db, 'dB', sign=True)}",
-        f"low end below {stereo.low_end_hz:.0f} Hz: correlation "
-        f"{figure(stereo.low_end_correlation, digits=2, sign=True)} (genre wants "
-        f">= {targets.low_end.min_correlation:+.2f}, mono below "
-        f"{targets.low_end.mono_below_hz:.0f} Hz); width {figure(stereo.low_end_width, digits=2)}",
+        f"low end below {hz(stereo.low_end_hz)}: correlation "
+        f"{figure(stereo.low_end_correlation, digits=2, sign=True)}; width "
+        f"{figure(stereo.low_end_width, digits=2)}",
         f"per band: {per_band}" if per_band else "",
     ]).rstrip()
 
 
 def _spectrum_section(result: AnalysisResult) -> str:
     bands = "; ".join(
-        f"{band.name} {band.low_hz:.0f}-{band.high_hz:.0f} Hz {figure(band.level_db, 'dB')} "
-        f"({band.share_pct:.0f}%)" for band in result.bands)
+        f"{band.name} {compact(band.low_hz)}-{compact(band.high_hz)} Hz "
+        f"{figure(band.level_db, 'dB')} ({number(band.share_pct, 0)}%)" for band in result.bands)
     lines = ["SPECTRUM", f"bands: {bands}"]
     spectrum = result.spectrum
     if spectrum.tonal_balance is not None:
@@ -200,22 +212,42 @@ def _spectrum_section(result: AnalysisResult) -> str:
             for centre, dev in zip(balance.octave_centres_hz, balance.deviation_db,
                                    strict=True))
         lines.append(f"tonal balance vs genre target per octave (dB, + = more than "
-                     f"target, tolerance ±{balance.tolerance_db:.0f}): {deviations}")
+                     f"target, tolerance {tolerance_text(tonal_tolerance(result))}): "
+                     f"{deviations}")
     lines.append(f"low-end peak: {figure(spectrum.low_end_peak_hz, 'Hz', digits=0)}; sub minus "
                  f"low: {figure(spectrum.sub_to_low_db, 'dB', sign=True)}; centroid: "
                  f"{figure(spectrum.spectral_centroid_hz, 'Hz', digits=0)}")
     return "\n".join(lines)
 
 
+def _verdicts_section(result: AnalysisResult) -> str:
+    shown = verdicts(result)
+    if not shown:
+        return ""
+    lines = ["VERDICTS (each headline figure judged once against its target for this "
+             "context and genre)"]
+    lines += [f"- {verdict_line(v)}" for v in shown]
+    return "\n".join(lines)
+
+
+ISSUE_SPANS_SHOWN = 3
+"""Worst spans listed per issue in the brief."""
+
+
 def _issues_section(result: AnalysisResult) -> str:
     if not result.issues:
         return "ISSUES FOUND BY THE ANALYSER\nnone"
-    lines = ["ISSUES FOUND BY THE ANALYSER (code, severity, where, message)"]
-    for issue in result.issues[:24]:
-        lines.append(f"- {issue.code} [{issue.severity}] {clock(issue.start_s)}-"
-                     f"{clock(issue.end_s)}: {issue.message}")
-    if len(result.issues) > 24:
-        lines.append(f"- ... and {len(result.issues) - 24} more of the same kinds")
+    lines = ["ISSUES FOUND BY THE ANALYSER (one per kind: code, severity, where, figures, "
+             "message)"]
+    for issue in result.issues:
+        shown = issue_figures(issue)
+        lines.append(f"- {issue.code} [{issue.severity}] {where(issue, result.duration_s)}"
+                     f"{'; ' + shown if shown else ''}: {issue.message}")
+        if len(issue.spans) > 1:
+            spans = [clock_span(s.start_s, s.end_s) for s in issue.spans[:ISSUE_SPANS_SHOWN]]
+            more = len(issue.spans) - ISSUE_SPANS_SHOWN
+            lines.append(f"  worst places: {', '.join(spans)}"
+                         f"{f' and {more} more' if more > 0 else ''}")
     return "\n".join(lines)
 
 
@@ -229,9 +261,10 @@ def _platforms_section(result: AnalysisResult) -> str:
                                        ("file peak above the platform's advice, the "
                                         "lossy encode may clip", outcome.true_peak_over))
                  if on]
-        lines.append(f"- {outcome.platform}: target {outcome.target_lufs:.0f} LUFS, gain "
-                     f"{outcome.gain_db:+.1f} dB, plays at {outcome.output_lufs:.1f} LUFS, "
-                     f"peak {outcome.output_true_peak_dbtp:+.1f} dBTP"
+        lines.append(f"- {outcome.platform}: target {figure(outcome.target_lufs, 'LUFS', 0)}, "
+                     f"gain {figure(outcome.gain_db, 'dB', sign=True)}, plays at "
+                     f"{figure(outcome.output_lufs, 'LUFS')}, peak "
+                     f"{figure(outcome.output_true_peak_dbtp, 'dBTP', sign=True)}"
                      f"{' (' + ', '.join(flags) + ')' if flags else ''}")
     return "\n".join(lines)
 
@@ -240,21 +273,24 @@ def _reference_section(result: AnalysisResult) -> str:
     comparison = result.comparison
     assert comparison is not None
     name = clean_user_text(comparison.reference_name or "reference", 120)
-    lines = [f"REFERENCE TRACK \"{name}\" (track minus reference)"]
+    lines = [f"REFERENCE TRACK \"{name}\" (track minus reference)",
+             f"- loudness difference: {loudness_difference(comparison_loudness_lu(comparison))}"
+             f" ({loudness_sentence(comparison)})"]
     for metric in comparison.metrics:
         if metric.delta is not None:
-            lines.append(f"- {metric.label}: track {figure(metric.track, metric.unit, 2)}, "
-                         f"reference {figure(metric.reference, metric.unit, 2)}, difference "
-                         f"{figure(metric.delta, metric.unit, 2, sign=True)}")
+            lines.append(f"- {metric.label}: track {metric_text(metric.track, metric.unit)}, "
+                         f"reference {metric_text(metric.reference, metric.unit)}, difference "
+                         f"{metric_text(metric.delta, difference_unit(metric.unit), sign=True)}")
     lines.append(f"- key: track {comparison.key_track or 'n/a'}, reference "
                  f"{comparison.key_reference or 'n/a'}")
     bands = ", ".join(f"{band} {figure(delta, 'dB', sign=True)}"
                       for band, delta in comparison.band_deltas_db.items())
-    lines.append(f"- band levels after level matching: {bands}")
+    lines.append(f"- band levels, spectra level-matched for comparison: {bands}")
     moves = _largest_moves(comparison.tonal_difference.centres_hz,
                            comparison.tonal_difference.eq_move_db)
     if moves:
-        lines.append(f"- EQ moves that would match the reference: {moves}")
+        lines.append(f"- EQ moves that would match the reference (level-matched; suggest at "
+                     f"most the moves an engineer would make): {moves}")
     for issue in comparison.issues:
         lines.append(f"- {issue.code}: {issue.message}")
     return "\n".join(lines)
@@ -265,7 +301,8 @@ def _largest_moves(centres: Sequence[float], moves: Sequence[float | None],
     known = [(c, m) for c, m in zip(centres, moves, strict=True)
              if m is not None and 25.0 <= c <= 16000.0]
     known.sort(key=lambda pair: -abs(pair[1]))
-    return ", ".join(f"{hz_label(c)}Hz {m:+.1f} dB" for c, m in sorted(known[:count]))
+    return ", ".join(f"{hz_label(c)}Hz {figure(m, 'dB', sign=True)}"
+                     for c, m in sorted(known[:count]))
 
 
 # --------------------------------------------------------------------------- stages
@@ -276,8 +313,8 @@ def _system(*parts: str) -> Message:
 
 
 def _style(result_context: str, profile: Profile, genre_label: str) -> str:
-    return (f"{CONTEXT_GOALS[result_context]}\nGenre: {genre_label}: judge against its "
-            f"norms.\n{PROFILE_STYLES[profile]}")
+    return (f"{CONTEXT_GOALS[result_context]}\nGenre: {clean_user_text(genre_label, 120)}: "
+            f"judge against its norms.\n{PROFILE_STYLES[profile]}")
 
 
 def feedback_messages(result: AnalysisResult, profile: Profile,
@@ -337,8 +374,7 @@ def follow_up_messages(result: AnalysisResult, profile: Profile, turns: Sequence
     summary, recent = bounded_thread(turns)
     system = _system(
         PERSONA, _style(result.context, profile, result.genre.display_label),
-        "Answer the producer's follow-up question in plain prose (no INSIGHT/SUGGESTION "
-        "format needed), concisely, with concrete numbers from the analysis.",
+        FOLLOW_UP_INSTRUCTION, facts_block(result, question),
         "ANALYSIS\n\n" + analysis_brief(result, name),
         f"SUMMARY OF THE EARLIER CONVERSATION\n{summary}" if summary else "",
         passages_block(passages))
@@ -380,7 +416,9 @@ def album_messages(named: Sequence[tuple[str, AnalysisResult]], cohesion: Cohesi
     return [
         _system(PERSONA, "You compare the tracks of one release (album or EP) for cohesion: "
                 "what is consistent, what stands out, which track to adjust and how (with "
-                "amounts in dB, LU or Hz).", PROFILE_STYLES[profile], ITEM_FORMAT),
+                "amounts in dB, LU or Hz). Tracks that match each other but share an issue "
+                "(listed per track) are not finished: never tell them to keep their settings; "
+                "say what to fix on every track.", PROFILE_STYLES[profile], ITEM_FORMAT),
         {"role": "user", "content": brief},
     ]
 
@@ -394,20 +432,23 @@ def _transition_line(transition: KeyTransition) -> str:
 
 def _album_row(result: AnalysisResult) -> str:
     loud = result.loudness
-    return (f"{figure(loud.integrated_lufs, 'LUFS')}, TP {figure(loud.true_peak_dbtp, 'dBTP')}, "
-            f"PLR {figure(loud.plr_db, 'dB')}, LRA {figure(loud.lra_lu, 'LU')}, width "
-            f"{figure(result.stereo.width, digits=2)}, key {result.key.label or 'n/a'}, tempo "
-            f"{figure(result.tempo.bpm, 'BPM')}, {len(result.issues)} issue(s), "
-            f"{result.context}, {result.genre.display_label}")
+    issues = ", ".join(f"{i.code} [{i.severity}] {issue_value(i)}" for i in result.issues)
+    return (f"{figure(loud.integrated_lufs, 'LUFS')}, TP "
+            f"{figure(loud.true_peak_dbtp, 'dBTP', sign=True)}, PLR {figure(loud.plr_db, 'dB')}, "
+            f"LRA {figure(loud.lra_lu, 'LU')}, width {figure(result.stereo.width, digits=2)}, "
+            f"key {result.key.label or 'n/a'}, tempo {figure(result.tempo.bpm, 'BPM')}, "
+            f"{result.context}, {clean_user_text(result.genre.display_label, 120)}; issues: "
+            f"{issues or 'none'}")
 
 
 def _spread_line(spread: Spread) -> str:
-    unit = f" {spread.unit}" if spread.unit else ""
     if spread.spread is None:
         return f"{spread.label}: n/a"
-    return (f"{spread.label}: spread {spread.spread:.2f}{unit}, median "
-            f"{figure(spread.median, spread.unit, 2)}, lowest \"{spread.lowest}\", highest "
-            f"\"{spread.highest}\"")
+    unit = difference_unit(spread.unit)
+    return (f"{spread.label}: spread {metric_text(spread.spread, unit)}, median "
+            f"{metric_text(spread.median, spread.unit)}, lowest "
+            f"\"{clean_user_text(spread.lowest or '', 120)}\", highest "
+            f"\"{clean_user_text(spread.highest or '', 120)}\"")
 
 
 def docs_messages(question: str, passages: Sequence[PassageLike]) -> list[Message]:

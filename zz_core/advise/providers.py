@@ -5,12 +5,14 @@ Every call returns a ``Reply``: iterate it for the text as it streams (``st.writ
 takes it as is), then read ``reply.text`` and ``reply.usage``. Usage comes from the API's
 final usage chunk (``stream_options={"include_usage": True}``); when a server sends none it
 is estimated with ``zz_core.advise.tokens`` and marked ``estimated``. Failures of any kind become a
-``ProviderError`` with a sentence a producer can act on; nothing half-written is returned
-as if it were an answer.
+``ProviderError`` with a sentence a producer can act on (HTTP errors, timeouts, cut-off
+streams, and replies that are not the protocol at all: a body that is not UTF-8 text, an
+event that is not JSON); nothing half-written is returned as if it were an answer.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal
@@ -25,7 +27,7 @@ Message = dict[str, str]
 DEFAULT_OPENAI_MODEL = "gpt-4o-mini"
 OFFLINE_MODEL = "zz-offline-1"
 ErrorReason = Literal["network", "timeout", "auth", "rate_limit", "quota", "model",
-                      "refused", "server", "empty", "config"]
+                      "refused", "server", "empty", "config", "malformed"]
 ENDPOINT_PRESETS: dict[str, str] = {
     "Groq": "https://api.groq.com/openai/v1",
     "Ollama (local)": "http://localhost:11434/v1/",
@@ -204,10 +206,14 @@ class _OpenAIChat:
                 raise _translate(error, self.config) from error
         except openai.OpenAIError as error:
             raise _translate(error, self.config) from error
+        except _MALFORMED as error:
+            raise _malformed(error, self.config) from error
         try:  # an older compatible server that rejects stream_options: ask without
             return client.chat.completions.create(**self._request(with_usage=False))
         except openai.OpenAIError as error:
             raise _translate(error, self.config) from error
+        except _MALFORMED as error:
+            raise _malformed(error, self.config) from error
 
     def _pieces(self, stream: Any) -> Iterator[str]:
         import openai
@@ -226,6 +232,8 @@ class _OpenAIChat:
                         yield content
         except openai.OpenAIError as error:
             raise _translate(error, self.config) from error
+        except _MALFORMED as error:  # not UTF-8, not JSON, or JSON of another shape
+            raise _malformed(error, self.config) from error
         finally:
             close = getattr(stream, "close", None)
             if close is not None:
@@ -248,11 +256,31 @@ class _OpenAIChat:
             self.config.model, usage.prompt_tokens, usage.completion_tokens)})
 
 
+_MALFORMED = (ValueError, TypeError, AttributeError, KeyError)
+"""What the client raises on a reply that is not the protocol: ``UnicodeDecodeError`` (a
+body that is not UTF-8) and ``json.JSONDecodeError`` (an event that is not JSON) are both
+``ValueError``s; JSON of another shape surfaces as a type, attribute or key error."""
+
+
+def _where(config: ProviderConfig) -> str:
+    return "OpenAI" if config.provider == "openai" else (config.base_url or "the endpoint")
+
+
+def _malformed(error: Exception, config: ProviderConfig) -> ProviderError:
+    """The ProviderError for a reply that is not a chat completion at all."""
+    what = ("is not UTF-8 text" if isinstance(error, UnicodeDecodeError)
+            else "is not JSON" if isinstance(error, json.JSONDecodeError)
+            else "is not a chat completion")
+    return ProviderError(f"{_where(config)} sent a reply that {what}: check that the base URL "
+                         "points to an OpenAI-compatible API, or try again.", "malformed",
+                         retryable=True)
+
+
 def _translate(error: Exception, config: ProviderConfig) -> ProviderError:
     """The plain-language ProviderError for an ``openai`` exception."""
     import openai
 
-    where = "OpenAI" if config.provider == "openai" else (config.base_url or "the endpoint")
+    where = _where(config)
     if isinstance(error, openai.APITimeoutError):
         return ProviderError(f"{where} did not answer within {config.timeout_s:g} s.",
                              "timeout", retryable=True)

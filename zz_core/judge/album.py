@@ -19,8 +19,13 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from zz_core import fmt
+from zz_core.judge.judging import verdicts
 from zz_core.judge.models import AnalysisResult
+from zz_core.judge.regions import REGIONS
+from zz_core.judge.regions import region_label as region_label
 from zz_core.measure.spectrum import LEVEL_MATCH_OCTAVES_HZ, OCTAVE_CENTRES_HZ
+from zz_core.vocab import SEVERITY_RANK, Severity, Status
 
 LOUDNESS_SPREAD_LU = 1.5
 """Integrated loudness spread across the tracks worth mentioning."""
@@ -36,17 +41,6 @@ WIDTH_SPREAD = 0.15
 """Stereo width (side/mid energy) difference worth mentioning."""
 LEVEL_MATCH_PASSES = 2
 """Octave curves are level-matched to the group mean this many times (the mean moves)."""
-
-TONAL_REGIONS: tuple[tuple[str, tuple[float, ...]], ...] = (
-    ("sub", (31.5,)),
-    ("low end", (63.0, 125.0)),
-    ("low-mids", (250.0, 500.0)),
-    ("mids", (1000.0, 2000.0)),
-    ("presence", (4000.0,)),
-    ("top end", (8000.0, 16000.0)),
-)
-"""Octave bands grouped as a producer names them, for the observations."""
-
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -100,6 +94,18 @@ class KeyTransition(_Frozen):
     compatible: bool | None
 
 
+class TrackFinding(_Frozen):
+    """What the judge found on one track, carried into the cohesion so a narrative never
+    calls flagged tracks matched: its loudness verdict and every issue code it has."""
+
+    track: str
+    loudness_status: Status
+    loudness_code: str | None  # too_quiet / too_loud, None when the loudness is good
+    loudness_severity: Severity | None
+    loudness_reason: str
+    codes: list[str]  # every issue code of the track, most severe first
+
+
 class CohesionSummary(_Frozen):
     tracks: list[str]
     comparable: bool  # False with fewer than two tracks
@@ -113,6 +119,13 @@ class CohesionSummary(_Frozen):
     keys: list[TrackKey]
     key_transitions: list[KeyTransition]
     observations: list[str]
+    findings: list[TrackFinding] = []
+    shared_codes: list[str] = []  # issue codes every track has (two tracks or more)
+
+    @property
+    def loudness_flagged(self) -> list[str]:
+        """The tracks whose loudness verdict is not good."""
+        return [f.track for f in self.findings if f.loudness_status in ("warn", "bad")]
 
 
 Results = list[tuple[str, AnalysisResult]]
@@ -191,28 +204,15 @@ def _rounded(values: np.ndarray) -> list[float | None]:
     return [None if np.isnan(v) else round(float(v), 2) for v in values]
 
 
-def region_label(name: str, octaves: tuple[float, ...]) -> str:
-    """"low end (63-125 Hz)", "top end (8-16 kHz)"."""
-    def hz(value: float) -> str:
-        return f"{value / 1000:g}" if value >= 1000 else f"{value:g}"
-
-    unit = "kHz" if octaves[0] >= 1000 else "Hz"
-    if len(octaves) == 1:
-        return f"{name} ({hz(octaves[0])} {unit})"
-    if octaves[0] < 1000 <= octaves[-1]:
-        return f"{name} ({octaves[0]:g} Hz-{hz(octaves[-1])} kHz)"
-    return f"{name} ({hz(octaves[0])}-{hz(octaves[-1])} {unit})"
-
-
 def _region_deltas(versus_others: np.ndarray) -> list[tuple[str, float]]:
     """Mean difference per tonal region (label, dB) where the region has data."""
     deltas = []
-    for name, octaves in TONAL_REGIONS:
-        columns = [OCTAVE_CENTRES_HZ.index(o) for o in octaves]
+    for region in REGIONS:
+        columns = [OCTAVE_CENTRES_HZ.index(o) for o in region.octaves_hz]
         values = versus_others[columns]
         values = values[~np.isnan(values)]
         if values.size:
-            deltas.append((region_label(name, octaves), float(values.mean())))
+            deltas.append((region.label, float(values.mean())))
     return deltas
 
 
@@ -369,6 +369,51 @@ def _key_observations(transitions: list[KeyTransition]) -> list[str]:
             "changes clash unless you bridge them."]
 
 
+# --------------------------------------------------------------------------- findings
+
+
+def _finding(name: str, result: AnalysisResult) -> TrackFinding:
+    loudness = next((v for v in verdicts(result) if v.metric == "loudness.integrated_lufs"),
+                    None)
+    ordered = sorted(result.issues, key=lambda i: (SEVERITY_RANK[i.severity], i.code))
+    codes = list(dict.fromkeys(i.code for i in ordered))
+    if loudness is None:
+        return TrackFinding(track=name, loudness_status="unknown", loudness_code=None,
+                            loudness_severity=None, loudness_reason="not judged", codes=codes)
+    return TrackFinding(track=name, loudness_status=loudness.status,
+                        loudness_code=loudness.code, loudness_severity=loudness.severity,
+                        loudness_reason=loudness.reason, codes=codes)
+
+
+def _shared(findings: list[TrackFinding]) -> list[str]:
+    if len(findings) < 2:
+        return []
+    common = set(findings[0].codes).intersection(*(f.codes for f in findings[1:]))
+    return [c for c in findings[0].codes if c in common]
+
+
+SHARED_WORDS: dict[str, str] = {
+    "too_quiet": "too quiet for its genre", "too_loud": "too loud for its genre",
+    "over_compressed": "over-compressed", "true_peak_over": "over its true-peak ceiling",
+    "clipping": "clipping",
+}
+
+
+def _shared_observations(findings: list[TrackFinding], shared: list[str]) -> list[str]:
+    """A sentence for each finding every track shares, so matching each other is never
+    read as being right."""
+    notes = []
+    for code in shared:
+        if code not in SHARED_WORDS:
+            continue
+        flagged = [f for f in findings if f.loudness_code == code]
+        detail = (f" ({fmt.join([f'{f.track}: {f.loudness_reason}' for f in flagged[:3]])})"
+                  if flagged else "")
+        notes.append(f"Every track is {SHARED_WORDS[code]}{detail}: they match each other, "
+                     "not the target, so fix them together rather than keeping those settings.")
+    return notes
+
+
 # --------------------------------------------------------------------------- summary
 
 
@@ -384,8 +429,11 @@ def cohesion_summary(results: Results) -> CohesionSummary:
     tonal = tonal_spread(results)
     keys, transitions = _keys(results)
     comparable = len(results) >= 2
+    findings = [_finding(name, result) for name, result in results]
+    shared = _shared(findings)
     if comparable:
         observations = [
+            *_shared_observations(findings, shared),
             *_loudness_observations(loudness, true_peak),
             *_plr_observations(plr),
             *_tonal_observations(tonal),
@@ -393,8 +441,8 @@ def cohesion_summary(results: Results) -> CohesionSummary:
             *_key_observations(transitions),
         ]
         observations = observations or [
-            "The tracks sit together: no loudness, dynamics, tone, width or key difference "
-            "stands out."]
+            "The tracks sit together with each other: no loudness, dynamics, tone, width or "
+            "key difference stands out between them."]
     elif names:
         observations = [f"Only one track ({names[0]}): nothing to compare. Add more tracks "
                         "to see how they sit together."]
@@ -405,4 +453,5 @@ def cohesion_summary(results: Results) -> CohesionSummary:
         lra=lra, width=width, tonal=tonal,
         tempos=[TrackValue(track=n, value=r.tempo.bpm) for n, r in results],
         keys=keys, key_transitions=transitions, observations=observations,
+        findings=findings, shared_codes=shared,
     )

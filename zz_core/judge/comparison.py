@@ -1,21 +1,23 @@
-"""Reference comparison: every headline metric side by side, a level-matched tonal
-difference curve (the EQ move that brings the track towards the reference) and the
-issues the difference reveals, under the same codes as the absolute checks."""
+"""Reference comparison: every headline metric side by side, the one loudness difference
+(track minus reference integrated loudness), a level-matched tonal difference curve (the
+EQ move that brings the track towards the reference; its level-match offset is only
+that) and the issues the difference reveals, under the same codes as the absolute checks,
+one per code, each past its threshold (``data/judging.yaml``, ``comparison``) by at least
+its visible margin. Tonal regions are those of ``judge/regions.py``."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from zz_core.judge.issues import Issue
+from zz_core import fmt
+from zz_core.judge.issues import Issue, IssueSpan, margin_text
+from zz_core.judge.judging import true_peak_ceiling
 from zz_core.judge.models import AnalysisResult, Comparison, MetricDelta, TonalDifference
+from zz_core.judge.regions import REGIONS, Region
+from zz_core.judge.rules import past
+from zz_core.judge.thresholds import judging_table
 from zz_core.measure.spectrum import audible_levels, level_match_offset
 from zz_core.vocab import Severity
-
-LOUDNESS_DELTA_LU = 1.5
-PLR_DELTA_DB = 2.0
-TONAL_DELTA_DB = 2.0
-LOW_END_CORRELATION_DELTA = 0.2
-WIDTH_RATIO = 0.5
 
 # (path in the result, label, unit)
 METRICS: tuple[tuple[str, str, str], ...] = (
@@ -54,6 +56,7 @@ def compare(track: AnalysisResult, reference: AnalysisResult) -> Comparison:
     metrics = [_delta(track, reference, path, label, unit) for path, label, unit in METRICS]
     tonal = tonal_difference(track, reference)
     bands = _band_deltas(track, reference, tonal.level_offset_db)
+    loudness = next(m.delta for m in metrics if m.metric == "loudness.integrated_lufs")
     return Comparison(
         reference_name=reference.file_name,
         metrics=metrics,
@@ -62,6 +65,7 @@ def compare(track: AnalysisResult, reference: AnalysisResult) -> Comparison:
         band_deltas_db=bands,
         tonal_difference=tonal,
         issues=relative_issues(track, reference, {m.metric: m for m in metrics}, tonal),
+        loudness_difference_lu=None if loudness is None else round(loudness, 2),
     )
 
 
@@ -102,63 +106,94 @@ def _band_deltas(track: AnalysisResult, reference: AnalysisResult,
     return deltas
 
 
-def _octave_move(tonal: TonalDifference, low_hz: float, high_hz: float) -> float | None:
+def region_move(tonal: TonalDifference, region: Region) -> float | None:
+    """The mean EQ move (dB, reference minus track, level-matched) over the third
+    octaves inside a tonal region; None without any."""
     values = [m for c, m in zip(tonal.centres_hz, tonal.eq_move_db, strict=True)
-              if m is not None and low_hz <= c <= high_hz]
+              if m is not None and region.contains_hz(c)]
     return float(np.mean(values)) if values else None
-
-
-_TONAL_RELATIVE = (
-    # code when the track has too much (negative move: reference has less), band, Hz span
-    ("low_end_excess", "low_end_lacking", "low end", 25.0, 160.0),
-    ("low_mid_excess", None, "low-mids", 200.0, 500.0),
-    ("harshness", None, "upper mids", 1600.0, 5000.0),
-    (None, "dull_highs", "top end", 8000.0, 16000.0),
-)
 
 
 def relative_issues(track: AnalysisResult, reference: AnalysisResult,
                     metrics: dict[str, MetricDelta], tonal: TonalDifference) -> list[Issue]:
-    """Issues the comparison reveals, under the absolute checks' codes."""
+    """Issues the comparison reveals, under the absolute checks' codes (one per code)."""
+    table = judging_table()
+    lines, visible = table.comparison, table.visible_margin
     end = track.duration_s
     issues: list[Issue] = []
 
-    def add(code: str, severity: Severity, message: str, value: float | None) -> None:
+    def add(code: str, severity: Severity, message: str, value: float, limit: float,
+            margin: float, unit: str) -> None:
         issues.append(Issue(code=code, severity=severity, message=message, start_s=0.0,
-                            end_s=end, value=value))
+                            end_s=end, value=round(value, 3), limit=limit, unit=unit,
+                            margin=round(margin, 3),
+                            spans=[IssueSpan(start_s=0.0, end_s=end, value=round(value, 3))]))
 
     loudness = metrics["loudness.integrated_lufs"].delta
-    if loudness is not None and abs(loudness) > LOUDNESS_DELTA_LU:
-        code = "too_loud" if loudness > 0 else "too_quiet"
-        word = "louder" if loudness > 0 else "quieter"
-        add(code, "warning", f"{abs(loudness):.1f} LU {word} than the reference.", loudness)
+    if loudness is not None:
+        limit = lines.loudness_delta_lu if loudness > 0 else -lines.loudness_delta_lu
+        margin = past(loudness, limit, above=loudness > 0, visible=visible.loudness_lu)
+        if margin is not None:
+            word = "louder" if loudness > 0 else "quieter"
+            add("too_loud" if loudness > 0 else "too_quiet", "warning",
+                f"{fmt.figure(abs(loudness), 'LU')} {word} than the reference (integrated "
+                f"loudness), {margin_text(margin, 'LU')} past the "
+                f"{fmt.figure(lines.loudness_delta_lu, 'LU')} worth matching.",
+                loudness, limit, margin, "LU")
     plr = metrics["loudness.plr_db"].delta
-    if plr is not None and plr < -PLR_DELTA_DB:
+    margin = past(plr, -lines.plr_delta_db, above=False, visible=visible.plr_db)
+    if plr is not None and margin is not None:
         add("over_compressed", "warning",
-            f"PLR {-plr:.1f} dB lower than the reference: more squashed.", plr)
-    for excess, lacking, name, low, high in _TONAL_RELATIVE:
-        move = _octave_move(tonal, low, high)
+            f"PLR {fmt.figure(-plr, 'dB')} lower than the reference: more squashed "
+            f"({margin_text(margin, 'dB')} past the {fmt.figure(lines.plr_delta_db, 'dB')} "
+            "allowed).", plr, -lines.plr_delta_db, margin, "dB")
+    for region in REGIONS:
+        move = region_move(tonal, region)
         if move is None:
             continue
-        if excess and move < -TONAL_DELTA_DB:
-            add(excess, "warning", f"{-move:.1f} dB more {name} than the reference "
-                f"({low:.0f}-{high:.0f} Hz): cut there by about that much.", move)
-        if lacking and move > TONAL_DELTA_DB:
-            add(lacking, "warning", f"{move:.1f} dB less {name} than the reference "
-                f"({low:.0f}-{high:.0f} Hz): boost there by about that much.", move)
+        more = past(-move, lines.tonal_delta_db, above=True, visible=visible.tonal_db)
+        less = past(move, lines.tonal_delta_db, above=True, visible=visible.tonal_db)
+        bounds = f"{fmt.hz(region.low_hz)}-{fmt.hz(region.high_hz)}"
+        if region.excess_code and more is not None:
+            add(region.excess_code, "warning",
+                f"{fmt.figure(-move, 'dB')} more {region.name} than the reference ({bounds}, "
+                f"level-matched), {margin_text(more, 'dB')} past the "
+                f"{fmt.figure(lines.tonal_delta_db, 'dB')} allowed: cut there.",
+                -move, lines.tonal_delta_db, more, "dB")
+        elif region.lacking_code and less is not None:
+            add(region.lacking_code, "warning",
+                f"{fmt.figure(move, 'dB')} less {region.name} than the reference ({bounds}, "
+                f"level-matched), {margin_text(less, 'dB')} past the "
+                f"{fmt.figure(lines.tonal_delta_db, 'dB')} allowed: boost there.",
+                -move, -lines.tonal_delta_db, less, "dB")
     low_corr = metrics["stereo.low_end_correlation"]
-    if (low_corr.delta is not None and low_corr.delta < -LOW_END_CORRELATION_DELTA):
+    margin = past(low_corr.delta, -lines.low_end_correlation_delta, above=False,
+                  visible=visible.correlation)
+    if low_corr.delta is not None and margin is not None:
         add("wide_low_end", "warning",
-            f"Low end is wider than the reference (correlation {low_corr.track:+.2f} vs "
-            f"{low_corr.reference:+.2f}).", low_corr.delta)
+            f"Low end is wider than the reference (correlation "
+            f"{fmt.number(low_corr.track, 2, sign=True)} vs "
+            f"{fmt.number(low_corr.reference, 2, sign=True)}, {margin_text(margin, '')} past "
+            f"the {fmt.number(lines.low_end_correlation_delta, 2)} allowed).",
+            low_corr.delta, -lines.low_end_correlation_delta, margin, "")
     width = metrics["stereo.width"]
-    if width.track is not None and width.reference and width.track < WIDTH_RATIO * width.reference:
-        add("narrow_image", "info",
-            f"Stereo image narrower than the reference (width {width.track:.2f} vs "
-            f"{width.reference:.2f}).", width.delta)
+    if width.track is not None and width.reference:
+        limit = lines.width_ratio * width.reference
+        margin = past(width.track, limit, above=False, visible=visible.width)
+        if margin is not None:
+            add("narrow_image", "info",
+                f"Stereo image narrower than the reference (width "
+                f"{fmt.number(width.track, 2)} vs {fmt.number(width.reference, 2)}, "
+                f"{margin_text(margin, '')} under half of it).", width.track, limit, margin, "")
     tp = metrics["loudness.true_peak_dbtp"]
-    if tp.track is not None and tp.reference is not None and tp.track > max(tp.reference, -1.0):
-        add("true_peak_over", "warning",
-            f"True peak {tp.track:+.1f} dBTP, above the reference's {tp.reference:+.1f} dBTP.",
-            tp.delta)
+    if tp.track is not None and tp.reference is not None:
+        limit = max(tp.reference, true_peak_ceiling(track))
+        margin = past(tp.track, limit, above=True, visible=visible.true_peak_db)
+        if margin is not None:
+            add("true_peak_over", "warning",
+                f"True peak {fmt.figure(tp.track, 'dBTP', sign=True)}, "
+                f"{margin_text(margin, 'dBTP')} above the reference's "
+                f"{fmt.figure(limit, 'dBTP', sign=True)} (the higher of its peak and the "
+                "track's ceiling).",
+                tp.track, limit, margin, "dBTP")
     return issues

@@ -1,133 +1,59 @@
 """How each headline figure is judged against the track's context and genre: good, warn,
-bad, or unknown (not measured or not judged). The one place for the page's cards, the
-PDF's metric table, the print charts' colours and the presets, so they never disagree.
+bad, or unknown (not measured or not judged), and the verdicts every surface reads.
 
-A status function per metric; the targets come from ``data/genres.yaml`` (per genre and
-context, see ``judging_rules``), the margins around them from ``data/judging.yaml``
-(``JudgingTable``). Units: LUFS and LU (ITU-R BS.1770 / EBU R128 / EBU Tech 3342), dBTP,
-dB, BPM; correlations from -1 to +1; width as the side/mid energy ratio.
+A status function per figure, each applying the same rule (``judge/rules.py``) to the
+same evidence as the issue detectors, so a card, a PDF mark or a chart colour is warn or
+bad exactly when, and as severely as, the matching issue says: critical -> bad, warning
+or info -> warn. ``verdicts(result)`` gathers them once per analysis (stored in
+``AnalysisResult.verdicts`` by the pipeline; computed for an old stored result).
+
+The targets come from ``data/genres.yaml`` (per genre and context, see
+``judging_rules``), the lines and margins from ``data/judging.yaml`` (``JudgingTable``).
+Units: LUFS and LU (ITU-R BS.1770 / EBU R128 / EBU Tech 3342), dBTP, dB, BPM;
+correlations from -1 to +1; width as the side/mid energy ratio.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-
-from zz_core.datafiles import DATA_DIR, load_model
+from zz_core import fmt
 from zz_core.errors import UnknownOptionError
-from zz_core.judge import genres
+from zz_core.judge import genres, rules
+from zz_core.judge.gating import ProgrammeGate, programme_gate
 from zz_core.judge.genres import ContextRules, GenreTargets, Range
-from zz_core.judge.models import AnalysisResult
+from zz_core.judge.issues import MARGIN_DIGITS, MARGIN_UNITS
+from zz_core.judge.models import AnalysisResult, Verdict
+from zz_core.judge.regions import REGIONS, Region
+from zz_core.judge.rules import Decision, plr_range
+from zz_core.judge.thresholds import (
+    DEFAULT_JUDGING_PATH,
+    BalanceRules,
+    CorrelationRules,
+    JudgingTable,
+    KeyRules,
+    LowEndRules,
+    Margin,
+    MonoSumRules,
+    TempoRules,
+    TonalRules,
+    TruePeakRules,
+    judging_table,
+    load_judging_table,
+)
 from zz_core.vocab import Status
 
-DEFAULT_JUDGING_PATH = DATA_DIR / "judging.yaml"
-
-
-# --------------------------------------------------------------------------- data file
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Margin(_Frozen):
-    """How far outside its target a figure is still a warning (in the figure's unit);
-    None: outside the target is always a warning, never bad."""
-
-    warn_within: float | None = Field(default=None, ge=0.0)
-
-    @property
-    def limit(self) -> float:
-        return math.inf if self.warn_within is None else self.warn_within
-
-
-class TruePeakRules(_Frozen):
-    bad_above_dbtp: float
-    """Above the ceiling up to this: warn; above it: bad (clips on playback)."""
-
-
-class CorrelationRules(_Frozen):
-    good_from: float = Field(ge=-1.0, le=1.0)
-    bad_below: float = Field(ge=-1.0, le=1.0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> CorrelationRules:
-        if self.bad_below > self.good_from:
-            raise ValueError("bad_below must not be above good_from")
-        return self
-
-
-class LowEndRules(_Frozen):
-    bad_below: float = Field(ge=-1.0, le=1.0)
-    """Low-end correlation under the genre's minimum is a warning; under this, bad."""
-
-
-class BalanceRules(_Frozen):
-    warn_from_db: float = Field(ge=0.0)
-    bad_from_db: float = Field(ge=0.0)
-
-    @model_validator(mode="after")
-    def _ordered(self) -> BalanceRules:
-        if self.warn_from_db > self.bad_from_db:
-            raise ValueError("warn_from_db must not be above bad_from_db")
-        return self
-
-
-class MonoSumRules(_Frozen):
-    bad_below_db: float = Field(le=0.0)
-
-
-class TempoRules(_Frozen):
-    multiples: tuple[float, ...] = Field(min_length=1)
-    """Tempo readings accepted against the genre's range (1, 0.5 and 2: half and double
-    time count)."""
-
-    @model_validator(mode="after")
-    def _positive(self) -> TempoRules:
-        if any(not m > 0 for m in self.multiples):
-            raise ValueError("multiples must be positive")
-        return self
-
-
-class KeyRules(_Frozen):
-    confident_from: float = Field(ge=0.0, le=1.0)
-
-
-class TonalRules(_Frozen):
-    bad_beyond_tolerances: float = Field(ge=1.0)
-
-
-class JudgingTable(_Frozen):
-    """Everything judging.yaml defines, validated."""
-
-    version: int = 1
-    integrated_loudness: Margin
-    true_peak: TruePeakRules
-    plr: Margin
-    loudness_range: Margin
-    dr: Margin
-    stereo_width: Margin
-    correlation: CorrelationRules
-    low_end_correlation: LowEndRules
-    balance: BalanceRules
-    mono_sum: MonoSumRules
-    tempo: TempoRules
-    key: KeyRules
-    tonal_balance: TonalRules
-
-
-def load_judging_table(path: Path | None = None) -> JudgingTable:
-    """Load and validate judging.yaml (``DataFileError`` naming the field when invalid);
-    the packaged file is read once and cached."""
-    return load_model(path or DEFAULT_JUDGING_PATH, JudgingTable)
-
-
-def judging_table() -> JudgingTable:
-    """The margins every status function judges with (the packaged judging.yaml)."""
-    return load_judging_table()
+__all__ = [
+    "DEFAULT_JUDGING_PATH", "BalanceRules", "Bounds", "CorrelationRules", "JudgingTable",
+    "KeyRules", "LowEndRules", "Margin", "MonoSumRules", "TempoRules", "TonalRules",
+    "TruePeakRules", "balance_status", "compute_verdicts", "correlation_status", "dr_status",
+    "judging_rules", "judging_table", "key_status", "load_judging_table", "loudness_status",
+    "low_end_correlation_status", "lra_status", "metric_status", "mono_sum_status",
+    "peak_status", "phase_status", "plr_floor", "plr_range", "plr_status", "programme",
+    "tempo_in_range", "tempo_status", "tonal_deviation_status", "tonal_region_status",
+    "tonal_tolerance", "true_peak_ceiling", "true_peak_status", "verdicts", "width_status",
+]
 
 
 # --------------------------------------------------------------------------- targets
@@ -145,31 +71,36 @@ def judging_rules(result: AnalysisResult) -> tuple[GenreTargets, ContextRules]:
     return resolved.targets, genres.context_rules(result.context)
 
 
-def plr_range(targets: GenreTargets, rules: ContextRules, extra_mixdown_db: float = 0.0) -> Range:
-    """PLR (dB) a track should have in its context: the genre's range for a master; for a
-    mixdown, from the context's squashed floor to the genre's top plus ``extra_mixdown_db``."""
-    if rules.apply_genre_dynamics:
-        return targets.plr_db
-    top = targets.plr_db.max + extra_mixdown_db
-    return Range(min=rules.over_compressed_plr_db, max=max(top, rules.over_compressed_plr_db))
-
-
 def plr_floor(result: AnalysisResult) -> float:
     """The PLR (and PSR) below which the track counts as squashed (dB)."""
     return plr_range(*judging_rules(result)).min
 
 
 def tonal_tolerance(result: AnalysisResult) -> float:
-    """How far (dB) an octave may stray from the genre's tonal curve: as measured with the
-    tonal balance, else the context's tolerance for the genre."""
+    """How far (dB) a tonal region may stray from the genre's tonal curve: as measured
+    with the tonal balance, else the context's tolerance for the genre."""
     balance = result.spectrum.tonal_balance
     if balance is not None:
         return balance.tolerance_db
-    targets, rules = judging_rules(result)
-    return rules.tonal_tolerance(targets)
+    targets, context = judging_rules(result)
+    return context.tonal_tolerance(targets)
 
 
-# --------------------------------------------------------------------------- the rule
+def true_peak_ceiling(result: AnalysisResult) -> float:
+    """THE true-peak ceiling of a track (dBTP), used by the issue, the platform advice,
+    the mastering chain and the limiter preset alike: the context's ceiling and, for a
+    master louder than -14 LUFS, the -2 dBTP platforms advise."""
+    targets, context = judging_rules(result)
+    return rules.true_peak_ceiling(result.loudness.integrated_lufs, targets, context)
+
+
+def programme(result: AnalysisResult) -> ProgrammeGate:
+    """Which windows of a result are programme (``judge/gating.py``)."""
+    return programme_gate(result.series.momentary_lufs, result.loudness.integrated_lufs,
+                          judging_table().gate)
+
+
+# --------------------------------------------------------------------------- generic rules
 
 
 @dataclass(frozen=True)
@@ -204,64 +135,31 @@ def metric_status(value: float | None, target: Range | Bounds | float | None, *,
     return "warn" if distance <= warn_within else "bad"
 
 
-# --------------------------------------------------------------------------- loudness
-
-
-def loudness_status(result: AnalysisResult) -> Status:
-    """Integrated loudness against the context's (or the genre's) range."""
-    targets, rules = judging_rules(result)
-    return metric_status(result.loudness.integrated_lufs, rules.loudness_range(targets),
-                         warn_within=judging_table().integrated_loudness.limit)
-
-
 def peak_status(peak_dbtp: float | None, ceiling_dbtp: float) -> Status:
-    """A true-peak reading (dBTP): good at or below ``ceiling_dbtp``, warn up to the
-    clipping line (0 dBTP), bad above it."""
+    """One true-peak reading (a 100 ms step, dBTP): good at or below ``ceiling_dbtp``,
+    warn up to full scale, bad above it (the true-peak rule's lines)."""
     return metric_status(peak_dbtp, ceiling_dbtp,
                          warn_within=judging_table().true_peak.bad_above_dbtp - ceiling_dbtp)
 
 
-def true_peak_status(result: AnalysisResult) -> Status:
-    """The track's true peak against its context's ceiling (see ``peak_status``)."""
-    targets, rules = judging_rules(result)
-    return peak_status(result.loudness.true_peak_dbtp, rules.true_peak_limit(targets))
+def correlation_status(correlation: float | None) -> Status:
+    """One correlation reading (a band, the meter): good from ``good_from``, warn down
+    to ``bad_below``, bad below it (+0.2 and 0 as shipped). The track's phase verdict is
+    ``phase_status``."""
+    lines = judging_table().correlation
+    return metric_status(correlation, Bounds(low=lines.good_from),
+                         warn_within=lines.good_from - lines.bad_below)
 
 
-# --------------------------------------------------------------------------- dynamics
-
-
-def plr_status(result: AnalysisResult) -> Status:
-    """Against the floor; a master above its genre's range is a warning (too dynamic)."""
-    targets, rules = judging_rules(result)
-    value = result.loudness.plr_db
-    status = metric_status(value, Bounds(low=plr_floor(result)),
-                           warn_within=judging_table().plr.limit)
-    if (rules.apply_genre_dynamics and status == "good" and value is not None
-            and value > targets.plr_db.max):
-        return "warn"
-    return status
-
-
-def lra_status(result: AnalysisResult) -> Status:
-    """Loudness range (LU) against the genre's; not judged (unknown) for a mixdown."""
-    targets, rules = judging_rules(result)
-    if not rules.apply_genre_dynamics:
+def tonal_deviation_status(deviation_db: float | None, tolerance_db: float) -> Status:
+    """One octave's deviation from the genre's tonal curve (dB), for the charts: good
+    within the tolerance (or past it by less than the visible margin), else warn (tonal
+    deviations are warnings on the ladder); unknown when unmeasured."""
+    if deviation_db is None or math.isnan(deviation_db):
         return "unknown"
-    return metric_status(result.loudness.lra_lu, targets.lra_lu,
-                         warn_within=judging_table().loudness_range.limit)
-
-
-def dr_status(result: AnalysisResult) -> Status:
-    """DR value against the genre's; not judged (unknown) for a mixdown."""
-    targets, rules = judging_rules(result)
-    dr = result.loudness.dr
-    if not rules.apply_genre_dynamics:
-        return "unknown"
-    return metric_status(None if dr is None else float(dr), targets.dr,
-                         warn_within=judging_table().dr.limit)
-
-
-# --------------------------------------------------------------------------- music
+    visible = judging_table().visible_margin.tonal_db
+    beyond = rules.past(abs(deviation_db), tolerance_db, above=True, visible=visible)
+    return "good" if beyond is None else "warn"
 
 
 def tempo_in_range(bpm: float | None, wanted: Range) -> bool | None:
@@ -269,6 +167,125 @@ def tempo_in_range(bpm: float | None, wanted: Range) -> bool | None:
     if bpm is None:
         return None
     return any(wanted.contains(bpm * m) for m in judging_table().tempo.multiples)
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _loudness(result: AnalysisResult) -> Decision:
+    targets, context = judging_rules(result)
+    return rules.loudness(result.loudness.integrated_lufs, targets, context)
+
+
+def _true_peak(result: AnalysisResult) -> Decision:
+    targets, context = judging_rules(result)
+    return rules.true_peak(result.loudness.true_peak_dbtp, result.loudness.integrated_lufs,
+                           targets, context)
+
+
+def _plr(result: AnalysisResult) -> Decision:
+    return rules.plr(result.loudness.plr_db, *judging_rules(result))
+
+
+def _lra(result: AnalysisResult) -> Decision:
+    targets, context = judging_rules(result)
+    if not context.apply_genre_dynamics:
+        return Decision(None)
+    return rules.in_range(result.loudness.lra_lu, targets.lra_lu,
+                          judging_table().visible_margin.lra_lu)
+
+
+def _dr(result: AnalysisResult) -> Decision:
+    targets, context = judging_rules(result)
+    dr = result.loudness.dr
+    if not context.apply_genre_dynamics or dr is None:
+        return Decision(None)
+    return rules.in_range(float(dr), targets.dr, judging_table().visible_margin.dr)
+
+
+def _stereo(result: AnalysisResult) -> bool:
+    return result.channels > 1
+
+
+def _width(result: AnalysisResult) -> Decision:
+    stereo = result.stereo
+    if not _stereo(result) or stereo.width is None or stereo.width <= rules.MONO_WIDTH:
+        return Decision(None)
+    typical = rules.typical_width(result.series.correlation, stereo.balance_db,
+                                  programme(result), stereo.width)
+    return rules.width(typical, judging_rules(result)[0])
+
+
+def _phase(result: AnalysisResult) -> Decision:
+    stereo = result.stereo
+    if not _stereo(result):
+        return Decision(None)
+    return rules.phase(result.series.correlation, programme(result), stereo.correlation,
+                       stereo.mono_loss_db)
+
+
+def _low_end(result: AnalysisResult) -> Decision:
+    if not _stereo(result):
+        return Decision(None)
+    return rules.low_end_correlation(result.stereo.low_end_correlation,
+                                     judging_rules(result)[0])
+
+
+def _balance(result: AnalysisResult) -> Decision:
+    return rules.balance(result.stereo.balance_db) if _stereo(result) else Decision(None)
+
+
+def _mono_sum(result: AnalysisResult) -> Decision:
+    return rules.mono_sum(result.stereo.mono_loss_db) if _stereo(result) else Decision(None)
+
+
+def _clipping(result: AnalysisResult) -> Decision:
+    peaks = result.channel_peaks
+    if not peaks:
+        return Decision(None)
+    return rules.clipping(sum(p.clipped_runs for p in peaks), sum(p.overs for p in peaks),
+                          judging_rules(result)[1])
+
+
+def _dc(result: AnalysisResult) -> Decision:
+    return rules.dc_offset([p.dc_offset for p in result.channel_peaks])
+
+
+def _tonal(result: AnalysisResult, region: Region) -> Decision:
+    balance = result.spectrum.tonal_balance
+    if balance is None:
+        return Decision(None)
+    deviations = dict(zip(balance.octave_centres_hz, balance.deviation_db, strict=True))
+    return rules.tonal(region, deviations, balance.tolerance_db)
+
+
+# --------------------------------------------------------------------------- statuses
+
+
+def loudness_status(result: AnalysisResult) -> Status:
+    """Integrated loudness against the context's (or the genre's) range."""
+    return _loudness(result).status
+
+
+def true_peak_status(result: AnalysisResult) -> Status:
+    """The track's true peak against ``true_peak_ceiling``: bad above full scale."""
+    return _true_peak(result).status
+
+
+def plr_status(result: AnalysisResult) -> Status:
+    """PLR against the floor (over-compressed) and, for a master, the top of the genre's
+    range (too dynamic): warn either way, never bad."""
+    return _plr(result).status
+
+
+def lra_status(result: AnalysisResult) -> Status:
+    """Loudness range (LU) against the genre's; not judged (unknown) for a mixdown."""
+    return _lra(result).status
+
+
+def dr_status(result: AnalysisResult) -> Status:
+    """DR value against the genre's; not judged (unknown) for a mixdown."""
+    return _dr(result).status
 
 
 def tempo_status(result: AnalysisResult) -> Status:
@@ -285,66 +302,127 @@ def key_status(result: AnalysisResult) -> Status:
     return "good" if key.confidence >= judging_table().key.confident_from else "warn"
 
 
-# --------------------------------------------------------------------------- stereo
-
-
 def width_status(result: AnalysisResult) -> Status:
-    """Side/mid ratio against the genre's range; unknown for a mono file."""
-    if result.channels == 1:
-        return "unknown"
-    return metric_status(result.stereo.width, judging_rules(result)[0].stereo_width,
-                         warn_within=judging_table().stereo_width.limit)
+    """Typical programme width against the genre's range; unknown for a mono file."""
+    return _width(result).status
 
 
-def correlation_status(correlation: float | None) -> Status:
-    """Phase correlation (overall or of one band): good from ``good_from``, warn down to
-    ``bad_below``, bad below it (+0.2 and 0 as shipped)."""
-    rules = judging_table().correlation
-    return metric_status(correlation, Bounds(low=rules.good_from),
-                         warn_within=rules.good_from - rules.bad_below)
+def phase_status(result: AnalysisResult) -> Status:
+    """The phase-cancellation verdict on programme windows; unknown for a mono file."""
+    return _phase(result).status
 
 
 def low_end_correlation_status(result: AnalysisResult) -> Status:
-    """Correlation of the low end: good from the genre's minimum, warn under it, bad under
-    the wide_low_end detector's critical line; unknown for a mono file."""
-    value = result.stereo.low_end_correlation
-    if result.channels == 1 or value is None:
-        return "unknown"
-    if value >= judging_rules(result)[0].low_end.min_correlation:
-        return "good"
-    return "warn" if value >= judging_table().low_end_correlation.bad_below else "bad"
+    """Correlation of the low end: good from the genre's minimum, warn under it, bad
+    when the bass cancels in mono; unknown for a mono file."""
+    return _low_end(result).status
 
 
 def balance_status(result: AnalysisResult) -> Status:
-    """Left/right level balance (dB): good under the warning line, warn under the bad
-    line, bad from it; unknown for a mono file."""
-    balance = result.stereo.balance_db
-    if result.channels == 1 or balance is None:
-        return "unknown"
-    rules = judging_table().balance
-    if abs(balance) < rules.warn_from_db:
-        return "good"
-    return "warn" if abs(balance) < rules.bad_from_db else "bad"
+    """Left/right level balance (dB): warn past the warning line, bad for a dead or
+    broken channel; unknown for a mono file."""
+    return _balance(result).status
 
 
 def mono_sum_status(result: AnalysisResult) -> Status:
-    """Level change (dB) when the mix is summed to mono: good down to the limit, bad
-    below it; unknown for a mono file."""
-    loss = result.stereo.mono_loss_db
-    if result.channels == 1 or loss is None:
-        return "unknown"
-    return "good" if loss >= judging_table().mono_sum.bad_below_db else "bad"
+    """Level change (dB) when the mix is summed to mono: bad below the line; unknown for
+    a mono file."""
+    return _mono_sum(result).status
 
 
-# --------------------------------------------------------------------------- tone
+def tonal_region_status(result: AnalysisResult, key: str) -> Status:
+    """A tonal region's signed deviation (``judge/regions.py``) against the tolerance."""
+    return _tonal(result, next(r for r in REGIONS if r.key == key)).status
 
 
-def tonal_deviation_status(deviation_db: float | None, tolerance_db: float) -> Status:
-    """One octave's deviation from the genre's tonal curve (dB): good within the tolerance,
-    warn within ``bad_beyond_tolerances`` times it, bad farther; unknown when unmeasured."""
-    if deviation_db is None or math.isnan(deviation_db):
-        return "unknown"
-    if not abs(deviation_db) > tolerance_db:
-        return "good"
-    bad_from = judging_table().tonal_balance.bad_beyond_tolerances * tolerance_db
-    return "warn" if abs(deviation_db) <= bad_from else "bad"
+# --------------------------------------------------------------------------- verdicts
+
+
+def verdicts(result: AnalysisResult) -> list[Verdict]:
+    """The verdicts of a result: the stored ones, or computed for an old stored result
+    that has none."""
+    return list(result.verdicts) or compute_verdicts(result)
+
+
+def compute_verdicts(result: AnalysisResult) -> list[Verdict]:
+    """One verdict per judged headline figure, by the rules behind the issues."""
+    targets = judging_rules(result)[0]
+    key = result.key
+    tempo = tempo_status(result)
+    out = [
+        _verdict("loudness.integrated_lufs", "Integrated loudness", "LUFS", _loudness(result)),
+        _verdict("loudness.true_peak_dbtp", "True peak", "dBTP", _true_peak(result),
+                 signed=True),
+        _verdict("loudness.plr_db", "PLR", "dB", _plr(result)),
+        _verdict("loudness.lra_lu", "Loudness range", "LU", _lra(result)),
+        _verdict("loudness.dr", "DR", "", _dr(result), digits=0),
+        Verdict(metric="tempo.bpm", label="Tempo", value=result.tempo.bpm, unit="BPM",
+                status=tempo, low=targets.bpm.min, high=targets.bpm.max,
+                reason=_tempo_reason(result.tempo.bpm, targets.bpm, tempo)),
+        Verdict(metric="key.confidence", label="Key", value=round(key.confidence, 2), unit="",
+                status=key_status(result), low=judging_table().key.confident_from,
+                reason=(f"{key.label} at confidence {fmt.number(key.confidence, 2)}"
+                        if key.label else "no key found")),
+        _verdict("stereo.width", "Width (S/M)", "", _width(result)),
+        _verdict("stereo.correlation", "Correlation", "", _phase(result), signed=True),
+        _verdict("stereo.low_end_correlation", "Low-end correlation", "", _low_end(result),
+                 signed=True),
+        _verdict("stereo.balance_db", "L/R balance", "dB", _balance(result), signed=True),
+        _verdict("stereo.mono_loss_db", "Mono sum", "dB", _mono_sum(result), signed=True),
+        _verdict("peaks.clipping", "Clipping", "runs", _clipping(result)),
+        _verdict("peaks.dc_offset_dbfs", "DC offset", "dBFS", _dc(result)),
+    ]
+    tolerance = tonal_tolerance(result)
+    for region in REGIONS:
+        out.append(_verdict(f"tonal.{region.key}", f"Tonal balance: {region.label}", "dB",
+                            _tonal(result, region), tolerance=tolerance, signed=True))
+    return out
+
+
+def _verdict(metric: str, label: str, unit: str, decision: Decision, *,
+             tolerance: float | None = None, signed: bool = False,
+             digits: int | None = None) -> Verdict:
+    status = decision.status
+    fired = status in ("warn", "bad")
+    return Verdict(
+        metric=metric, label=label, value=decision.value, unit=unit, status=status,
+        low=None if tolerance is not None else decision.low,
+        high=None if tolerance is not None else decision.high,
+        limit=decision.limit, tolerance=tolerance,
+        margin=decision.margin if fired else None,
+        code=decision.code if fired else None, severity=decision.severity,
+        reason=_reason(decision, unit, tolerance, signed,
+                       MARGIN_DIGITS.get(unit, 1) if digits is None else digits))
+
+
+def _reason(decision: Decision, unit: str, tolerance: float | None, signed: bool,
+            digits: int) -> str:
+    """One line: the figure, and how far past which line (or that it is within)."""
+    if decision.value is None:
+        return "not judged"
+    value = fmt.figure(decision.value, unit, digits, sign=signed)
+    if tolerance is not None:
+        target = f"±{fmt.figure(tolerance, 'dB')}"
+    elif decision.low is not None and decision.high is not None:
+        target = fmt.value_range(decision.low, decision.high, unit, digits=None)
+    elif decision.high is not None:
+        target = f"≤ {fmt.figure(decision.high, unit, digits, sign=signed)}"
+    elif decision.low is not None:
+        target = f"≥ {fmt.figure(decision.low, unit, digits, sign=signed)}"
+    else:
+        target = ""
+    if not decision.fired or decision.limit is None:
+        return f"{value}, within {target}" if target else value
+    margin = fmt.figure(decision.margin, MARGIN_UNITS.get(unit, unit), digits)
+    side = "below" if decision.value < decision.limit else "above"
+    what = f" ({decision.code.replace('_', ' ')}, {decision.severity})" if decision.code else ""
+    limit = fmt.figure(decision.limit, unit, digits, sign=signed)
+    return f"{value}: {margin} {side} {limit}{what}"
+
+
+def _tempo_reason(bpm: float | None, wanted: Range, status: Status) -> str:
+    if bpm is None:
+        return "no tempo found"
+    span = fmt.value_range(wanted.min, wanted.max, "BPM")
+    inside = "within" if status == "good" else "outside"
+    return f"{fmt.figure(bpm, 'BPM')}, {inside} {span} (half and double time count)"

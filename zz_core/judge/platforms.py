@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from zz_core import fmt
 from zz_core.datafiles import DATA_DIR, fail, read_yaml, validation_lines
 
 DEFAULT_PLATFORMS_PATH = DATA_DIR / "platforms.yaml"
@@ -23,8 +24,6 @@ _AT_TARGET_DB = 0.05
 """Gains smaller than this are reported as 'plays as it is'."""
 
 PlatformKind = Literal["streaming", "broadcast"]
-
-
 
 
 class Platform(BaseModel):
@@ -260,3 +259,65 @@ def simulate_platforms(
     """
     chosen = load_platforms() if platforms is None else platforms
     return [_simulate_one(p, integrated_lufs, true_peak_dbtp) for p in chosen]
+
+
+# --------------------------------------------------------------------------- for the verdicts
+
+
+def _default_playback(platforms: list[Platform] | None) -> list[Platform]:
+    """The streaming platforms as most listeners hear them: a listener's own "Loud" mode
+    (a platform that limits instead of capping the raise) left out."""
+    chosen = load_platforms() if platforms is None else platforms
+    return [p for p in chosen if p.kind == "streaming" and p.limiter_ceiling_dbtp is None]
+
+
+def typical_streaming_target(platforms: list[Platform] | None = None) -> float:
+    """The loudness (LUFS) streaming platforms normalise to: the median of their default
+    targets (-14 LUFS with the packaged file)."""
+    targets = sorted(p.target_lufs for p in _default_playback(platforms))
+    if not targets:
+        return -14.0
+    middle = len(targets) // 2
+    return targets[middle] if len(targets) % 2 else (targets[middle - 1] + targets[middle]) / 2
+
+
+def loud_master_ceiling(integrated_lufs: float | None,
+                        platforms: list[Platform] | None = None) -> float | None:
+    """The lowest true-peak advice (dBTP) platforms give for a master this loud (Spotify:
+    -2 dBTP above -14 LUFS); None when no platform advises more for it."""
+    if integrated_lufs is None or not math.isfinite(integrated_lufs):
+        return None
+    chosen = load_platforms() if platforms is None else platforms
+    advice = [p.loud_true_peak_advice_dbtp for p in chosen
+              if p.loud_true_peak_advice_dbtp is not None and p.loud_above_lufs is not None
+              and integrated_lufs > p.loud_above_lufs]
+    return min(advice) if advice else None
+
+
+def normalisation_summary(integrated_lufs: float, true_peak_dbtp: float | None,
+                          platforms: list[Platform] | None = None) -> str:
+    """One sentence on what default streaming playback does to a track: which platforms
+    play it as it is, turn it down or raise it ("Spotify and YouTube play it as it is;
+    Apple Music turns it down 2.0 dB")."""
+    chosen = _default_playback(platforms)
+    outcomes = simulate_platforms(integrated_lufs, true_peak_dbtp, chosen)
+    as_is, down, up, short = [], [], [], []
+    for p, o in zip(chosen, outcomes, strict=True):
+        wanted = p.target_lufs - integrated_lufs
+        if abs(wanted) < _AT_TARGET_DB or (abs(o.gain_db) < _AT_TARGET_DB and wanted < 0):
+            as_is.append(o.platform)
+        elif o.gain_db < 0:
+            down.append(f"{o.platform} ({fmt.number(-o.gain_db)} dB)")
+        elif o.gain_db >= _AT_TARGET_DB:
+            short_by = f", {fmt.number(wanted - o.gain_db)} dB short" if o.raise_capped else ""
+            up.append(f"{o.platform} ({fmt.number(o.gain_db)} dB{short_by})")
+        else:
+            short.append(f"{o.platform} ({fmt.number(wanted)} dB below its target)")
+    clauses = []
+    for names, verb in ((as_is, "play{s} it as it is"), (down, "turn{s} it down"),
+                        (up, "raise{s} it"), (short, "do{es} not raise it")):
+        if names:
+            single = len(names) == 1
+            clauses.append(f"{fmt.join(names)} "
+                           + verb.format(s="s" if single else "", es="es" if single else ""))
+    return "; ".join(clauses)

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zz_core.advise import figures
 from zz_core.judge import genres
 from zz_core.judge.issues import Issue
 from zz_core.judge.judging import (
@@ -25,8 +26,11 @@ from zz_core.judge.judging import (
     plr_floor,
     tonal_deviation_status,
     tonal_tolerance,
+    true_peak_ceiling,
+    verdicts,
 )
 from zz_core.judge.models import AnalysisResult, Comparison
+from zz_core.judge.regions import REGIONS
 from zz_core.measure.loudness import ABSOLUTE_GATE_LUFS
 from zz_core.measure.series import TimeSeries
 from zz_core.measure.spectrum import (
@@ -51,8 +55,6 @@ SPECTRUM_FLOOR_DB = EMPTY_BAND_DB
 """Third-octave levels at or below this are empty bands (above Nyquist, silence): not drawn."""
 SILENT_SHORT_TERM_LUFS = ABSOLUTE_GATE_LUFS
 """PSR is undefined where the short-term loudness is below the absolute gate."""
-WHOLE_TRACK_TOLERANCE_S = 0.05
-"""An issue spanning the track to within this at both ends is not located in time."""
 WAVEFORM_MIN_TOP = 1.1
 """The amplitude axis reaches at least this (full scale = 1), more for overs."""
 EQ_MOVE_MIN_DB = 6.0
@@ -114,15 +116,38 @@ def overlay_loudness_top(results: Results) -> float:
 
 
 def whole_track(issue: Issue, duration_s: float) -> bool:
-    """Whether ``issue`` spans the whole track (to within WHOLE_TRACK_TOLERANCE_S)."""
-    return (issue.start_s <= WHOLE_TRACK_TOLERANCE_S
-            and issue.end_s >= duration_s - WHOLE_TRACK_TOLERANCE_S)
+    """Whether ``issue`` (its worst span) covers the whole track, as the issue lists say
+    (``advise.figures.whole_track``)."""
+    return figures.whole_track(issue.start_s, issue.end_s, duration_s)
+
+
+@dataclass(frozen=True)
+class LocatedSpan:
+    """One stretch of the track where an issue is heard (s); ``worst``: the issue's worst
+    stretch, which carries its label on a chart."""
+
+    issue: Issue
+    start_s: float
+    end_s: float
+    worst: bool
+
+
+def located_spans(result: AnalysisResult) -> list[LocatedSpan]:
+    """Every located stretch of every issue, worst first within an issue (an issue stored
+    without spans is its own stretch); stretches covering the whole track are left out."""
+    found = []
+    for issue in result.issues:
+        spans = [(s.start_s, s.end_s) for s in issue.spans] or [(issue.start_s, issue.end_s)]
+        for index, (start, end) in enumerate(spans):
+            if end > start and not figures.whole_track(start, end, result.duration_s):
+                found.append(LocatedSpan(issue, start, end, index == 0))
+    return found
 
 
 def located_issues(result: AnalysisResult) -> list[Issue]:
-    """Issues with a time span shorter than the whole track (drawn on the waveform)."""
-    return [issue for issue in result.issues if issue.end_s > issue.start_s
-            and not whole_track(issue, result.duration_s)]
+    """Issues located in time (at least one stretch shorter than the whole track)."""
+    located = {id(s.issue) for s in located_spans(result)}
+    return [issue for issue in result.issues if id(issue) in located]
 
 
 def waveform_times(result: AnalysisResult) -> np.ndarray:
@@ -150,15 +175,18 @@ class Ceiling:
 
 
 def peak_ceiling(result: AnalysisResult) -> Ceiling:
-    """The highest acceptable true peak for the track's context and genre."""
-    targets, rules = judging_rules(result)
-    return Ceiling(rules.true_peak_limit(targets))
+    """The highest acceptable true peak for the track (``judging.true_peak_ceiling``: the
+    context's ceiling, -2 dBTP for a master louder than -14 LUFS)."""
+    return Ceiling(true_peak_ceiling(result))
 
 
 def clipping_starts(result: AnalysisResult) -> list[float]:
-    """Where (s) each of the engine's clipping issues starts: a chart never decides on its
-    own what counts as clipped."""
-    return [issue.start_s for issue in result.issues if issue.code == "clipping"]
+    """Where (s) each stretch of the engine's clipping issue starts, in time order: a chart
+    never decides on its own what counts as clipped."""
+    starts = [s.start_s for issue in result.issues if issue.code == "clipping"
+              for s in issue.spans] or [issue.start_s for issue in result.issues
+                                        if issue.code == "clipping"]
+    return sorted(starts)
 
 
 @dataclass(frozen=True)
@@ -312,7 +340,8 @@ def eq_move_limit(moves: np.ndarray) -> float:
 @dataclass(frozen=True)
 class TonalBars:
     """Octave-band deviations from the genre's tonal curve (dB, NaN when unmeasured), the
-    tolerance (dB) and each band's status."""
+    tolerance (dB) and each band's status: its region's verdict (``judge.regions``), so a
+    bar is coloured as the card, the PDF mark and the issue judge that region."""
 
     centres_hz: list[float]
     deviations_db: np.ndarray
@@ -326,9 +355,15 @@ def tonal_bars(result: AnalysisResult) -> TonalBars | None:
     if balance is None:
         return None
     deviations = np.array([np.nan if d is None else d for d in balance.deviation_db])
-    return TonalBars(list(balance.octave_centres_hz), deviations, balance.tolerance_db,
-                     [tonal_deviation_status(d, balance.tolerance_db)
-                      for d in balance.deviation_db])
+    judged = {v.metric: v.status for v in verdicts(result)}
+    statuses: list[Status] = []
+    for centre, deviation in zip(balance.octave_centres_hz, balance.deviation_db, strict=True):
+        area = next((r for r in REGIONS if centre in r.octaves_hz), None)
+        status = judged.get(f"tonal.{area.key}") if area is not None else None
+        statuses.append(status if status is not None and deviation is not None
+                        else tonal_deviation_status(deviation, balance.tolerance_db))
+    return TonalBars(list(balance.octave_centres_hz), deviations, tonal_tolerance(result),
+                     statuses)
 
 
 # --------------------------------------------------------------------------- stereo

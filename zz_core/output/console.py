@@ -4,6 +4,14 @@ from __future__ import annotations
 
 from zz_core.advise.answers import DocsAnswer
 from zz_core.advise.feedback import Feedback
+from zz_core.advise.figures import (
+    comparison_loudness_lu,
+    difference_unit,
+    loudness_difference,
+    loudness_sentence,
+    metric_text,
+    where,
+)
 from zz_core.fmt import clock, figure
 from zz_core.judge.models import AnalysisResult
 
@@ -86,23 +94,26 @@ def _platforms(result: AnalysisResult) -> list[str]:
 def _issues(result: AnalysisResult) -> list[str]:
     if not result.issues:
         return ["Issues: none found"]
-    lines = ["Issues"]
-    lines += [f"  {_SEVERITY_MARK[i.severity]} {i.code} "
-              f"[{clock(i.start_s)}-{clock(i.end_s)}]: {i.message}"
-              for i in result.issues]
+    lines = ["Issues (one per kind; where: how many places, the worst first)"]
+    lines += [f"  {_SEVERITY_MARK[i.severity]} {i.code} [{where(i, result.duration_s)}]: "
+              f"{i.message}" for i in result.issues]
     return lines
 
 
 def _comparison(result: AnalysisResult) -> list[str]:
     comparison = result.comparison
     assert comparison is not None
-    lines = [f"Against reference {comparison.reference_name or ''}".rstrip()]
+    lines = [f"Against reference {comparison.reference_name or ''}".rstrip(),
+             f"  Loudness: {loudness_sentence(comparison)} "
+             f"({loudness_difference(comparison_loudness_lu(comparison))}); spectra "
+             "level-matched for comparison"]
     for m in comparison.metrics:
         if m.track is None and m.reference is None:
             continue
-        delta = "" if m.delta is None else f" ({m.delta:+.2f})"
-        lines.append(f"  {m.label:<22} {figure(m.track, m.unit, 2):>14} vs "
-                     f"{figure(m.reference, m.unit, 2):>14}{delta}")
+        delta = "" if m.delta is None else \
+            f" ({metric_text(m.delta, difference_unit(m.unit), sign=True)})"
+        lines.append(f"  {m.label:<22} {metric_text(m.track, m.unit):>14} vs "
+                     f"{metric_text(m.reference, m.unit):>14}{delta}")
     lines += [f"  -> {i.code}: {i.message}" for i in comparison.issues]
     return lines
 

@@ -31,6 +31,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 
+from zz_core.advise import figures
 from zz_core.fmt import figure as figure_text
 from zz_core.fmt import hz_label, number
 from zz_core.judge.models import AnalysisResult, Comparison
@@ -293,7 +294,7 @@ def spectrum_chart(result: AnalysisResult, reference: AnalysisResult | None = No
     else:
         tolerance = data.target.tolerance_db
         ax.fill_between(centres, data.target.lower, data.target.upper, color=TARGET_FILL,
-                        linewidth=0, label=f"Tolerance ±{tolerance:g} dB")
+                        linewidth=0, label=f"Tolerance {figures.tolerance_text(tolerance)}")
         ax.plot(centres, data.target.levels_db, color=TARGET, linestyle="--", linewidth=1.2,
                 label=f"{label} target (level-matched)")
         ax.plot(centres, data.track_db, color=TRACK, linewidth=1.6, marker="o",
@@ -322,7 +323,7 @@ def tonal_balance_chart(result: AnalysisResult) -> bytes:
     positions = np.arange(len(bars.centres_hz))
     deviations = bars.deviations_db
     ax.axhspan(-tolerance, tolerance, color=TARGET_FILL, linewidth=0,
-               label=f"Tolerance ±{tolerance:g} dB")
+               label=f"Tolerance {figures.tolerance_text(tolerance)}")
     ax.bar(positions, np.nan_to_num(deviations), color=[STATUS[s] for s in bars.statuses],
            width=0.6)
     ax.axhline(0.0, color="#90a4ae", linewidth=0.8)
@@ -360,8 +361,8 @@ def eq_move_chart(comparison: Comparison) -> bytes:
     figure = _figure(HEIGHT_IN - 0.2)
     ax = figure.add_subplot()
     name = comparison.reference_name or "the reference"
-    _style(ax, f"EQ move towards {name} (level-matched)", "Frequency (Hz)",
-           "EQ move (dB, + boost)")
+    _style(ax, f"EQ move towards {name} (level-matched;\n{figures.loudness_sentence(comparison)})",
+           "Frequency (Hz)", "EQ move (dB, + boost)")
     centres, moves = chartdata.eq_moves(comparison)
     if centres.size and np.isfinite(moves).any():
         ax.fill_between(centres, 0.0, moves, color=REFERENCE, alpha=0.18, linewidth=0)
@@ -457,7 +458,8 @@ def psr_chart(result: AnalysisResult) -> bytes:
     _style(ax, "Peak to short-term loudness (PSR) over time", "Time (m:ss)", "PSR (dB)")
     floor = chartdata.psr_floor_db(result)
     values = chartdata.psr_values(result)
-    ax.axhspan(0.0, floor, color="#ffebee", linewidth=0, label=f"Squashed (below {floor:g} dB)")
+    ax.axhspan(0.0, floor, color="#ffebee", linewidth=0,
+               label=f"Squashed (below {figure_text(floor, 'dB')})")
     ax.plot(result.series.psr_db.times_s(), values, color=TRACK, linewidth=1.2)
     ax.set_ylim(0.0, chartdata.psr_top(values, floor))
     ax.set_xlim(0.0, max(result.duration_s, 1.0))
@@ -479,13 +481,15 @@ def waveform_chart(result: AnalysisResult) -> bytes:
     ceiling = chartdata.peak_ceiling(result)
     for level in (ceiling.linear, -ceiling.linear):
         ax.axhline(level, color=SEVERITY["warning"], linestyle="--", linewidth=0.8)
-    ax.text(0.995, ceiling.linear, f"{ceiling.dbtp:g} dBTP", transform=ax.get_yaxis_transform(),
-            ha="right", va="bottom", fontsize=FONT_SIZE - 1.5, color=TEXT)
-    for issue in chartdata.located_issues(result):
-        ax.axvspan(issue.start_s, issue.end_s, color=SEVERITY[issue.severity], alpha=0.18,
+    ax.text(0.995, ceiling.linear, figure_text(ceiling.dbtp, "dBTP"),
+            transform=ax.get_yaxis_transform(), ha="right", va="bottom",
+            fontsize=FONT_SIZE - 1.5, color=TEXT)
+    for span in chartdata.located_spans(result):
+        ax.axvspan(span.start_s, span.end_s, color=SEVERITY[span.issue.severity], alpha=0.18,
                    linewidth=0)
-        ax.text(issue.start_s, 1.08, issue.code, fontsize=FONT_SIZE - 2, color=TEXT,
-                va="top", clip_on=True)
+        if span.worst:
+            ax.text(span.start_s, 1.08, span.issue.code, fontsize=FONT_SIZE - 2, color=TEXT,
+                    va="top", clip_on=True)
     ax.set_ylim(*chartdata.waveform_range(result))
     ax.set_xlim(0.0, max(result.duration_s, 1.0))
     _time_axis(ax)

@@ -18,7 +18,8 @@ Public entry points:
   mastering chain, the validated data file) and the issue pages of the documentation.
 
 The modules, lowest first: ``book`` (advice.yaml), ``track`` (the figures of one
-analysis), ``findings`` (its issues merged by code), ``chain``, ``reference``, ``items``,
+analysis), ``moves`` (EQ moves bounded to practice), ``findings`` (its issues merged by
+code), ``chain``, ``reference``, ``items``,
 ``questions``, ``passages``, ``followup``, ``summary``, ``album``, ``issue_docs``.
 Numbers are written with ``zz_core.fmt``, user text made safe with ``zz_core.text``.
 The output is a pure function of the inputs (no randomness, no clock).
@@ -46,6 +47,7 @@ from zz_core.advise.offline.book import (
     AdviceBook,
     IssueAdvice,
     IssueVariant,
+    MoveBounds,
     NotePair,
     Questions,
     QuestionSet,
@@ -56,7 +58,6 @@ from zz_core.advise.offline.book import (
 )
 from zz_core.advise.offline.book import _templates as _templates
 from zz_core.advise.offline.chain import chain_steps
-from zz_core.advise.offline.findings import MASTERING_EQ_MAX_DB, MASTERING_SIDE_MAX_DB
 from zz_core.advise.offline.followup import MAX_TOPICS, offline_follow_up
 from zz_core.advise.offline.issue_docs import issue_reference
 from zz_core.advise.offline.items import offline_feedback
@@ -71,12 +72,12 @@ from zz_core.advise.offline.summary import SUMMARY_MAX_CHARS, offline_summary
 
 __all__ = [
     "ALBUM_FIELDS", "ALBUM_PARTS", "DEFAULT_ADVICE_PATH", "FIGURE_FIELDS", "ISSUE_FIELDS",
-    "MASTERING_EQ_MAX_DB", "MASTERING_SIDE_MAX_DB", "MAX_QUESTIONS", "MAX_REFERENCE_ITEMS",
+    "MAX_QUESTIONS", "MAX_REFERENCE_ITEMS",
     "MAX_TOPICS", "MIN_QUESTIONS", "NOTE_FIELDS", "NOTE_PARTS", "QUESTION_FIELDS",
     "QUESTION_MAX_CHARS", "QUOTE_MAX_CHARS", "REFERENCE_FIELDS", "REFERENCE_PARTS",
     "REQUIRED_VARIANTS", "SUMMARY_MAX_CHARS", "TONAL_SIGNS", "TOPICS", "TOPICS_WITH_MISSING",
-    "TOPIC_FIELDS", "AdviceBook", "IssueAdvice", "IssueVariant", "NotePair", "QuestionSet",
-    "Questions", "Registers", "TextBlock", "Topic", "chain_steps", "issue_reference",
+    "TOPIC_FIELDS", "AdviceBook", "IssueAdvice", "IssueVariant", "MoveBounds", "NotePair",
+    "QuestionSet", "Questions", "Registers", "TextBlock", "Topic", "chain_steps", "issue_reference",
     "load_advice", "offline_album_narrative", "offline_feedback", "offline_follow_up",
     "offline_summary", "question_topics", "suggested_questions",
 ]

@@ -7,13 +7,38 @@ import math
 from collections.abc import Mapping, Sequence
 
 from zz_core.advise.feedback import FeedbackItem
-from zz_core.advise.offline.book import ALBUM_FIELDS, AdviceBook, known_profile, load_advice, render
+from zz_core.advise.figures import issue_value
+from zz_core.advise.offline.book import (
+    ALBUM_FIELDS,
+    TONAL_SIGNS,
+    AdviceBook,
+    known_profile,
+    load_advice,
+    render,
+)
+from zz_core.advise.offline.findings import lower_first
 from zz_core.advise.offline.track import camelot_shift
 from zz_core.fmt import NOT_AVAILABLE, amount, figure, join, number
 from zz_core.judge import album as album_rules
 from zz_core.judge.album import CohesionSummary, KeyTransition, TrackValue
+from zz_core.judge.issues import Issue
+from zz_core.judge.models import AnalysisResult
 from zz_core.text import one_line
-from zz_core.vocab import Profile, Severity
+from zz_core.vocab import ISSUE_CODES, SEVERITY_RANK, Profile, Severity
+
+Named = Sequence[tuple[str, AnalysisResult]]
+
+DIMENSION_CODES: dict[str, tuple[str, ...]] = {
+    "loudness": ("too_quiet", "too_loud"),
+    "dynamics": ("over_compressed", "too_dynamic"),
+    "tone": tuple(TONAL_SIGNS),
+    "stereo width": ("narrow_image", "wide_image", "wide_low_end"),
+    "peaks": ("true_peak_over", "clipping"),
+}
+"""The issues that make a dimension a problem rather than a match: tracks that match each
+other in loudness but are all flagged too quiet are not "consistent"."""
+FLAGGED: tuple[Severity, ...] = ("warning", "critical")
+"""Severities that flag a track (info is worth knowing, not a problem to fix)."""
 
 
 def _album_values(**values: str) -> dict[str, str]:
@@ -56,36 +81,91 @@ def _transposition(transition: KeyTransition) -> str:
             "reorder them")
 
 
-def offline_album_narrative(cohesion: CohesionSummary,
-                            profile: Profile = "detailed") -> list[FeedbackItem]:
-    """How several tracks sit together: what is consistent, which track stands out in
-    loudness, dynamics, tone or width and by how much, what to change on it, and how the
-    keys run from one track to the next."""
+def _flagged(named: Named) -> dict[str, list[tuple[str, Issue]]]:
+    """Per issue code, the tracks flagged for it (warning or critical) with the issue."""
+    found: dict[str, list[tuple[str, Issue]]] = {}
+    for name, result in named:
+        for issue in result.issues:
+            if issue.severity in FLAGGED:
+                found.setdefault(issue.code, []).append((name, issue))
+    return found
+
+
+def _shared_items(book: AdviceBook, profile: Profile, named: Named,
+                  flagged: dict[str, list[tuple[str, Issue]]]) -> list[FeedbackItem]:
+    """An item per issue code every track is flagged for: they match each other, not the
+    target, so the fix is the same move on each, never "keep those settings"."""
+    items = []
+    for code in ISSUE_CODES:
+        tracks = flagged.get(code, [])
+        if len(named) < 2 or len({name for name, _ in tracks}) < len(named):
+            continue
+        title = book.issues[code].title.pick(profile) if code in book.issues else code
+        values = _album_values(problem=lower_first(title), count=str(len(named)),
+                               value=", ".join(f"{_name(n)} {issue_value(i)}" for n, i in tracks))
+        severity = min((i.severity for _, i in tracks), key=SEVERITY_RANK.__getitem__)
+        items.append(_album_item(book, "shared", profile, values, severity))
+    return items
+
+
+def _shared_codes(book: AdviceBook, profile: Profile,
+                  cohesion: CohesionSummary) -> list[FeedbackItem]:
+    """The shared items from the cohesion alone (no per-track figures)."""
+    items = []
+    for code in cohesion.shared_codes:
+        title = book.issues[code].title.pick(profile) if code in book.issues else code
+        items.append(_album_item(book, "shared", profile, _album_values(
+            problem=lower_first(title), count=str(len(cohesion.tracks)),
+            value=join([_name(t) for t in cohesion.tracks])), "warning"))
+    return items
+
+
+def offline_album_narrative(cohesion: CohesionSummary, profile: Profile = "detailed",
+                            named: Named = ()) -> list[FeedbackItem]:
+    """How several tracks sit together: a problem every track shares (from ``named``,
+    the tracks' analyses, when given), what is consistent (only where no track is
+    flagged: tracks that all miss the target are not told to keep their settings), which
+    track stands out in loudness, dynamics, tone or width and by how much, what to change
+    on it, and how the keys run from one track to the next."""
     book = load_advice()
     chosen = known_profile(profile)
     if not cohesion.comparable:
         return [_album_item(book, "single", chosen, _album_values(), "info")]
-    items: list[FeedbackItem] = []
+    flagged = _flagged(named)
+    items = _shared_items(book, chosen, named, flagged)
+    shared = set(cohesion.shared_codes) | {
+        code for code, tracks in flagged.items()
+        if named and len({name for name, _ in tracks}) == len(named)}
+    if not named:  # only the cohesion: the judge's findings per track (every severity)
+        flagged = {code: [] for finding in cohesion.findings for code in finding.codes}
+        items += _shared_codes(book, chosen, cohesion)
+
+    def fine(dimension: str) -> bool:
+        return not any(code in flagged for code in DIMENSION_CODES[dimension])
+
     consistent: list[str] = []
     loud, plr, width, tonal = cohesion.loudness, cohesion.plr, cohesion.width, cohesion.tonal
-    if loud.spread is not None and loud.spread <= album_rules.LOUDNESS_SPREAD_LU:
+    if loud.spread is not None and loud.spread <= album_rules.LOUDNESS_SPREAD_LU and \
+            fine("loudness"):
         consistent.append(f"loudness (within {figure(loud.spread, 'LU')})")
-    if plr.spread is not None and plr.spread <= album_rules.PLR_SPREAD_DB:
+    if plr.spread is not None and plr.spread <= album_rules.PLR_SPREAD_DB and fine("dynamics"):
         consistent.append(f"dynamics (within {figure(plr.spread, 'dB')})")
     if tonal is not None and tonal.outlier_region_delta_db is not None and \
-            abs(tonal.outlier_region_delta_db) <= album_rules.TONAL_OUTLIER_DB:
+            abs(tonal.outlier_region_delta_db) <= album_rules.TONAL_OUTLIER_DB and fine("tone"):
         consistent.append(f"tone (within {figure(abs(tonal.outlier_region_delta_db), 'dB')})")
-    if width.spread is not None and width.spread <= album_rules.WIDTH_SPREAD:
+    if width.spread is not None and width.spread <= album_rules.WIDTH_SPREAD and \
+            fine("stereo width"):
         consistent.append(f"stereo width (within {number(width.spread, 2)})")
     peaks = [v.value for v in cohesion.true_peak.values if v.value is not None]
-    if peaks and max(peaks) <= album_rules.TRUE_PEAK_HEADROOM_DBTP:
+    if peaks and max(peaks) <= album_rules.TRUE_PEAK_HEADROOM_DBTP and fine("peaks"):
         consistent.append(f"peaks (all at or below {album_rules.TRUE_PEAK_HEADROOM_DBTP:g} dB)")
     transitions = cohesion.key_transitions
     if transitions and all(t.compatible for t in transitions):
         consistent.append("keys (every transition blends)")
     if consistent:
         items.append(_album_item(book, "consistent", chosen,
-                                 _album_values(consistent=join(consistent)), "info"))
+                                 _album_values(consistent=join(consistent)), "info",
+                                 "consistent_flagged" if shared else None))
     if loud.median is not None:
         for entry in loud.values:
             if entry.value is None:
@@ -93,11 +173,14 @@ def offline_album_narrative(cohesion: CohesionSummary,
             offset = entry.value - loud.median
             if abs(offset) <= album_rules.LOUDNESS_OUTLIER_LU:
                 continue
-            values = _album_values(track=_name(entry.track), amount_db=amount(offset, 0.1),
-                                   amount_lu=amount(offset, 0.1, unit="LU"),
+            values = _album_values(track=_name(entry.track), amount_db=figure(abs(offset), "dB"),
+                                   amount_lu=figure(abs(offset), "LU"),
                                    median=figure(loud.median, "LUFS"))
             if offset > 0:
-                items.append(_album_item(book, "louder", chosen, values, "warning"))
+                if "too_quiet" not in shared:  # never turn down a track that is too quiet
+                    items.append(_album_item(book, "louder", chosen, values, "warning"))
+                continue
+            if "too_loud" in shared:  # never raise a track that is too loud
                 continue
             peak = _value_of(cohesion.true_peak.values, entry.track)
             limited = peak is not None and peak - offset > album_rules.TRUE_PEAK_HEADROOM_DBTP
@@ -122,7 +205,8 @@ def offline_album_narrative(cohesion: CohesionSummary,
         items.append(_album_item(book, "tonal_more" if delta > 0 else "tonal_less", chosen,
                                  _album_values(track=_name(tonal.outlier),
                                                region=tonal.outlier_region,
-                                               amount_db=amount(delta, 0.1)), "warning"))
+                                               amount_db=figure(abs(delta), "dB")),
+                                 "warning"))
     if width.spread is not None and width.spread > album_rules.WIDTH_SPREAD and \
             width.median and width.median > 0:
         median = width.median

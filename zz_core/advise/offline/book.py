@@ -10,6 +10,7 @@ misspelt or not allowed, naming it.
 
 from __future__ import annotations
 
+import math
 import string
 from collections.abc import Iterable, Iterator, Mapping
 from functools import lru_cache
@@ -31,7 +32,8 @@ TONAL_SIGNS: dict[str, int] = {
     "dull_highs": -1,
 }
 """Tonal issue codes and their direction: +1 the octaves are too loud, -1 too quiet."""
-REQUIRED_VARIANTS: dict[str, tuple[str, ...]] = {"mono": ("file",), "silence": ("gap", "whole")}
+REQUIRED_VARIANTS: dict[str, tuple[str, ...]] = {"mono": ("file",), "silence": ("gap", "whole"),
+                                                 "too_quiet": ("streaming",)}
 
 # --------------------------------------------------------------------------- placeholders
 
@@ -53,6 +55,7 @@ FIGURE_FIELDS: tuple[str, ...] = (
 ISSUE_FIELDS: tuple[str, ...] = (
     "value", "limit", "amount_db", "where", "start", "end", "count", "freq_hz", "freq_range",
     "band_name", "deviation", "louder_side", "quieter_side", "length", "edge", "side_db",
+    "region", "margin",
 )
 """What an issue text adds to the track figures."""
 NOTE_FIELDS: dict[str, tuple[str, ...]] = {
@@ -63,6 +66,7 @@ NOTE_FIELDS: dict[str, tuple[str, ...]] = {
     "platforms": (),
     "follow_up": ("quote", "citation", "topics", "examples", "items"),
     "reference": (),
+    "moves": ("region", "deviation", "bound_db", "amount_db", "sources"),
 }
 NOTE_PARTS: dict[str, tuple[str, ...]] = {
     "clean": ("title", "insight", "fix"),
@@ -75,19 +79,20 @@ NOTE_PARTS: dict[str, tuple[str, ...]] = {
     "platforms": ("title", "insight", "fix_ok", "fix_peaks", "fix_quiet"),
     "follow_up": ("passage", "fallback", "priorities", "nothing"),
     "reference": ("title",),
+    "moves": ("master_excess", "master_lack", "mix_excess", "mix_lack", "bus_rest"),
 }
 REFERENCE_FIELDS: tuple[str, ...] = (
-    "reference", "ref_value", "track_value", "amount_db", "region", "side_db")
+    "reference", "ref_value", "track_value", "amount_db", "amount_lu", "region", "side_db")
 REFERENCE_PARTS: tuple[str, ...] = (
     "louder", "quieter", "plr_lower", "plr_higher", "tonal_more", "tonal_less", "narrower",
     "wider", "low_end_wider", "close")
 ALBUM_FIELDS: tuple[str, ...] = (
     "track", "amount_db", "amount_lu", "median", "value", "low_track", "high_track",
     "low_value", "high_value", "spread", "region", "side_db", "transitions", "consistent",
-    "moves")
+    "moves", "problem", "count")
 ALBUM_PARTS: tuple[str, ...] = (
-    "consistent", "louder", "quieter", "quieter_limited", "plr", "tonal_more", "tonal_less",
-    "width", "keys_clash", "keys_ok", "single")
+    "consistent", "consistent_flagged", "shared", "louder", "quieter", "quieter_limited",
+    "plr", "tonal_more", "tonal_less", "width", "keys_clash", "keys_ok", "single")
 TOPIC_FIELDS: tuple[str, ...] = (
     "issue_count", "critical_count", "blocking", "to_fix", "reference", "ref_loudness",
     "ref_plr", "ref_width", "ref_moves", "octave_list")
@@ -206,11 +211,32 @@ class Questions(_Frozen):
     issues: dict[str, Registers]
 
 
+class MoveBounds(_Frozen):
+    """How far a suggested EQ move may go in practice (dB, cut or boost): per band on a
+    master (and how many bands), per source in a mix, and the side-channel gain."""
+
+    master_eq_db: float = Field(gt=0.0, le=12.0)
+    master_eq_bands: int = Field(ge=1, le=8)
+    mix_eq_db: float = Field(gt=0.0, le=18.0)
+    master_side_db: float = Field(gt=0.0, le=12.0)
+    mix_side_db: float = Field(gt=0.0, le=18.0)
+
+    def eq_db(self, context: str) -> float:
+        """The largest EQ move for a track in ``context`` (a mixdown: per source)."""
+        return self.mix_eq_db if context == "mixdown" else self.master_eq_db
+
+    def side_db(self, context: str) -> float:
+        """The largest side-level change for a track in ``context``."""
+        return self.mix_side_db if context == "mixdown" else self.master_side_db
+
+
 class AdviceBook(_Frozen):
     """Everything advice.yaml defines, validated."""
 
     version: int = 1
     octave_names: dict[float, str]
+    octave_sources: dict[float, tuple[str, ...]]
+    moves: MoveBounds
     issues: dict[str, IssueAdvice]
     notes: dict[str, dict[str, TextBlock]]
     reference: dict[str, NotePair]
@@ -224,6 +250,11 @@ class AdviceBook(_Frozen):
 
     def octave_name(self, centre: float) -> str:
         return self.octave_names.get(centre, hz(centre))
+
+    def octave_source(self, centre: float) -> tuple[str, ...]:
+        """Who usually lives in the octave at ``centre`` (the nearest listed octave)."""
+        nearest = min(self.octave_sources, key=lambda c: abs(math.log(c / centre)))
+        return self.octave_sources[nearest]
 
 
 # --------------------------------------------------------------------------- loading
@@ -304,8 +335,10 @@ def _missing_and_unknown(where: str, have: Iterable[str], wanted: Iterable[str])
 
 def _check_book(book: AdviceBook) -> list[str]:
     problems = _missing_and_unknown("issues", book.issues, ISSUE_CODES)
-    problems += _missing_and_unknown("octave_names", (f"{c:g}" for c in book.octave_names),
-                                     (f"{c:g}" for c in OCTAVE_CENTRES_HZ))
+    for section, named in (("octave_names", book.octave_names),
+                           ("octave_sources", book.octave_sources)):
+        problems += _missing_and_unknown(section, (f"{c:g}" for c in named),
+                                         (f"{c:g}" for c in OCTAVE_CENTRES_HZ))
     for code, advice in book.issues.items():
         if code in TONAL_SIGNS:
             if not advice.octaves_hz:
@@ -324,7 +357,7 @@ def _check_book(book: AdviceBook) -> list[str]:
         for name, pair in pairs.items():
             if pair.fix is None:
                 problems.append(f"{section}.{name}: needs a fix")
-            if pair.insight is None and name != "quieter_limited":
+            if pair.insight is None and name not in ("quieter_limited", "consistent_flagged"):
                 problems.append(f"{section}.{name}: needs an insight")
     problems += _missing_and_unknown("topics", book.topics, TOPICS)
     for name, topic in book.topics.items():

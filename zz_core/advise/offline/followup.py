@@ -1,5 +1,7 @@
-"""``offline_follow_up``: an answer to a producer's follow-up question from the track's
-figures, its targets and the advice for the issues behind each topic asked about."""
+"""``offline_follow_up``: an answer to a producer's follow-up question: first the facts of
+the track the question asks for (``facts``), then the figures, targets and advice for the
+issues behind each topic asked about, and a quote from a knowledge-base passage only when
+the passage is about the question."""
 
 from __future__ import annotations
 
@@ -8,8 +10,9 @@ from collections.abc import Mapping, Sequence
 from zz_core.advise.feedback import PassageLike
 from zz_core.advise.offline.book import TOPIC_FIELDS, TOPICS
 from zz_core.advise.offline.chain import mastering_steps
+from zz_core.advise.offline.facts import read_facts
 from zz_core.advise.offline.findings import group_title, issue_part, read_track, titles
-from zz_core.advise.offline.passages import passage_quote
+from zz_core.advise.offline.passages import passage_quote, relevant_passages
 from zz_core.advise.offline.questions import (
     QUESTION_MAX_CHARS,
     question_topics,
@@ -123,20 +126,25 @@ def offline_follow_up(result: AnalysisResult, question: str, profile: Profile = 
                       passages: Sequence[PassageLike] = ()) -> str:
     """Answer a follow-up question about a track from its measurements.
 
-    The question's topics (loudness, peaks, dynamics, low end, stereo, tone, tempo, key,
-    the reference, what to fix first, ...) are found by keywords; each gets the track's
-    figures, the targets and the advice for any issue behind it. With knowledge-base
-    ``passages``, a short quote from the best one is added and cited. A question that
-    matches nothing gets the list of what the engine can answer. The question is treated
-    as plain text and cut to QUESTION_MAX_CHARS characters.
+    First the facts the question asks for (which channel, where in m:ss, the figures it
+    names, the band levels behind a word like "muddy" or at a time like "at 3:13", and
+    what no measurement can tell, such as which instrument plays). Then the question's
+    topics (loudness, peaks, dynamics, low end, stereo, tone, tempo, key, the reference,
+    what to fix first, ...), found by keywords: each gets the track's figures, the
+    targets and the advice for any issue behind it. Of the knowledge-base ``passages``,
+    only those about the question's topics may be quoted and cited. A question that
+    matches nothing gets the list of what the engine can answer, without a citation. The
+    question is treated as plain text and cut to QUESTION_MAX_CHARS characters.
     """
     track = read_track(result, profile)
     text = one_line(question, QUESTION_MAX_CHARS)
+    facts = read_facts(result, text)
     topics = question_topics(text)[:MAX_TOPICS]
     values = _topic_values(track)
+    paragraphs = [" ".join(facts.sentences)] if facts.sentences else []
     if topics:
-        paragraphs = [_topic_answer(track, name, values) for name in topics]
-    else:
+        paragraphs += [_topic_answer(track, name, values) for name in topics]
+    elif not facts.sentences:
         examples = suggested_questions(result.context, result.genre.display_label,
                                        track.profile, [g.code for g in track.groups])[:3]
         names = [track.book.topics[t].title.pick(result.context, "detailed").lower()
@@ -144,7 +152,8 @@ def offline_follow_up(result: AnalysisResult, question: str, profile: Profile = 
                  if t not in ("cleanup", "readiness")]
         paragraphs = [track.note("follow_up", "fallback", {
             "topics": join(names), "examples": " / ".join(f"“{q}”" for q in examples)})]
-    quote = passage_quote(text, topics, passages, track) if passages else None
+    about = relevant_passages([*topics, *facts.topics], passages)
+    quote = passage_quote(text, topics, about, track) if about else None
     if quote:
         paragraphs.append(quote)
     return "\n\n".join(paragraphs)

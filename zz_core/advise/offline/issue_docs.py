@@ -10,6 +10,7 @@ _GENERIC_FIGURES = {
     "amount_db": "the amount shown", "ceiling": "the ceiling", "ceiling_db": "the ceiling",
     "where": "the marked times", "genre": "the genre", "mono_below_hz": "the genre's mono "
     "frequency", "louder_side": "the louder side", "freq_hz": "the marked frequency",
+    "region": "the marked region", "margin": "the margin shown",
 }
 
 

@@ -8,8 +8,9 @@ from zz_core.advise.feedback import FeedbackItem
 from zz_core.advise.offline.chain import mastering_steps
 from zz_core.advise.offline.findings import group_title, issue_part, read_track, titles
 from zz_core.advise.offline.reference import reference_findings, reference_item
-from zz_core.advise.offline.track import IssueGroup, Track, octave_deviations, tonal_tolerance
+from zz_core.advise.offline.track import IssueGroup, Track
 from zz_core.fmt import NOT_AVAILABLE
+from zz_core.judge.judging import true_peak_ceiling, verdicts
 from zz_core.judge.models import AnalysisResult
 from zz_core.vocab import SEVERITY_RANK, Profile
 
@@ -31,19 +32,24 @@ def _clean_item(track: Track) -> FeedbackItem:
                         severity="info")
 
 
+PLENTY_OF_HEADROOM_DB = 9.0
+"""A mixdown peaking this far below its ceiling has plenty of headroom (no need to raise)."""
+
+
 def _mixdown_item(track: Track) -> FeedbackItem:
     loud = track.result.loudness
-    ceiling = track.rules.true_peak_limit(track.targets)
+    ceiling = true_peak_ceiling(track.result)
     tp = loud.true_peak_dbtp
-    if tp is not None and tp > ceiling:
+    judged = {v.metric: v for v in verdicts(track.result)}
+    peak = judged.get("loudness.true_peak_dbtp")
+    if peak is not None and peak.status in ("warn", "bad"):
         headroom = "headroom_tight"
-    elif tp is not None and tp < ceiling - 9.0:
+    elif tp is not None and tp < ceiling - PLENTY_OF_HEADROOM_DB:
         headroom = "headroom_plenty"
     else:
         headroom = "headroom_ok"
-    deviations = octave_deviations(track.result)
-    tolerance = tonal_tolerance(track.result, track.targets, track.rules)
-    balanced = not deviations or max(abs(d) for d in deviations.values()) <= tolerance
+    balanced = all(v.status in ("good", "unknown") for key, v in judged.items()
+                   if key.startswith("tonal."))
     suggestion = (f"{track.note('mixdown_summary', headroom)} "
                   f"{track.note('mixdown_summary', 'balance_ok' if balanced else 'balance_off')}")
     insight = (f"{track.note('mixdown_summary', 'title')}: "
@@ -76,8 +82,8 @@ def _platforms_item(track: Track) -> FeedbackItem:
     streaming = [p for p in track.result.platforms if p.kind == "streaming"]
     if any(p.true_peak_over for p in streaming):
         fix = "fix_peaks"
-    elif any(p.output_lufs < p.target_lufs - 1.0 for p in streaming):
-        fix = "fix_quiet"
+    elif any(g.code == "too_quiet" and g.severity != "info" for g in track.groups):
+        fix = "fix_quiet"  # too quiet even for streaming (the judge's verdict)
     else:
         fix = "fix_ok"
     insight = f"{track.note('platforms', 'title')}: {track.note('platforms', 'insight')}"

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TypeVar
 
 from zz_core.advise.feedback import PassageLike
-from zz_core.advise.offline.questions import normalise
+from zz_core.advise.offline.questions import normalise, topic_weights
 from zz_core.advise.offline.track import Track
+from zz_core.knowledge.documents import heading_context
 from zz_core.text import one_line
 
 QUOTE_MAX_CHARS = 240
@@ -33,6 +35,35 @@ def _words(text: str) -> set[str]:
     return {w for w in normalise(text).split() if len(w) > 2}
 
 
+ABOUT_SHARE = 0.5
+"""A passage is about every topic whose keywords occur at least this share as often in it
+as those of its most frequent topic (its heading counted three times)."""
+
+
+def passage_topics(passage: PassageLike) -> set[str]:
+    """The topics a passage is about: its heading and text weighed by topic keyword."""
+    heading = " ".join((getattr(passage, "heading", "") or "").split("›")[-1:])
+    text = f"{getattr(passage, 'title', '')} {heading} {heading} {heading} " \
+           f"{_plain(getattr(passage, 'text', '') or '')}"
+    weights = topic_weights(text)
+    if not weights:
+        return set()
+    most = max(weights.values())
+    return {topic for topic, hits in weights.items() if hits >= ABOUT_SHARE * most}
+
+
+P = TypeVar("P", bound=PassageLike)
+
+
+def relevant_passages(topics: Iterable[str], passages: Sequence[P]) -> list[P]:
+    """The passages about one of the question's ``topics`` (none when the question has
+    none): a passage on tempo is never cited for a question on the low end."""
+    wanted = set(topics)
+    if not wanted:
+        return []
+    return [p for p in passages if passage_topics(p) & wanted]
+
+
 def passage_quote(question: str, topics: Sequence[str], passages: Sequence[PassageLike],
                   track: Track) -> str | None:
     """The sentence of the best-matching passage that shares most words with the question
@@ -55,6 +86,6 @@ def passage_quote(question: str, topics: Sequence[str], passages: Sequence[Passa
     sentence = max(sentences, key=lambda s: (len(wanted & _words(s)), -sentences.index(s)))
     quote = one_line(sentence.replace("“", "\"").replace("”", "\""), QUOTE_MAX_CHARS)
     title = one_line(best.title or best.doc_id or "knowledge base", 100)
-    heading = one_line(best.heading or "", 100)
-    citation = f"(see: {title} › {heading})" if heading else f"(see: {title})"
+    heading = one_line(best.heading or "", 200)
+    citation = f"(see: {one_line(heading_context(title, heading), 200)})"
     return track.note("follow_up", "passage", {"quote": quote, "citation": citation})

@@ -129,3 +129,19 @@ def question_topics(question: str) -> list[str]:
         if best is not None:
             first_at[topic] = best * 100 + order
     return sorted(first_at, key=lambda t: first_at[t])
+
+
+def topic_weights(text: str) -> dict[str, int]:
+    """How often each topic's keywords occur in a text (whole words and their plural
+    forms, phrases as phrases): what a knowledge-base passage is about."""
+    normal = normalise(text)
+    tokens = normal.split()
+    padded = f" {normal} "
+    counts: dict[str, int] = {}
+    stems = [_forms(token) for token in tokens]
+    for topic, words, phrases in _keyword_index():
+        hits = sum(padded.count(f" {phrase} ") for phrase in phrases)
+        hits += sum(1 for forms in stems if any(word in forms for word in words))
+        if hits:
+            counts[topic] = hits
+    return counts

@@ -9,6 +9,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from zz_core.advise.figures import tolerance_text
 from zz_core.advise.offline.book import (
     NOTE_FIELDS,
     AdviceBook,
@@ -19,10 +20,11 @@ from zz_core.advise.offline.book import (
 )
 from zz_core.fmt import NOT_AVAILABLE, clock, figure, hz, join, number, value_range
 from zz_core.judge import album as album_rules
-from zz_core.judge import genres, platforms
+from zz_core.judge import genres, judging, platforms
 from zz_core.judge.issues import Issue
 from zz_core.judge.judging import judging_rules
 from zz_core.judge.models import AnalysisResult
+from zz_core.judge.regions import Region, region
 from zz_core.vocab import Profile, Severity
 
 
@@ -41,6 +43,9 @@ class IssueGroup:
     start_s: float
     variant: str | None
     values: dict[str, str]
+    move_note: str = ""
+    """For a tonal issue too large for an EQ move: where the problem lies (replaces the
+    fix); else empty."""
 
 
 @dataclass
@@ -80,10 +85,9 @@ class Track:
 
 def tonal_tolerance(result: AnalysisResult, targets: genres.GenreTargets,
                     rules: genres.ContextRules) -> float:
-    """How far (dB) an octave band may stray from the genre curve: as measured with the
-    track's tonal balance, else the context's rule."""
-    balance = result.spectrum.tonal_balance
-    return balance.tolerance_db if balance is not None else rules.tonal_tolerance(targets)
+    """How far (dB) a region may stray from the genre curve: the judge's tolerance
+    (``judging.tonal_tolerance``; ``targets`` and ``rules`` are kept for callers)."""
+    return judging.tonal_tolerance(result)
 
 
 def octave_deviations(result: AnalysisResult) -> dict[float, float]:
@@ -93,6 +97,20 @@ def octave_deviations(result: AnalysisResult) -> dict[float, float]:
         return {}
     return {c: d for c, d in zip(balance.octave_centres_hz, balance.deviation_db, strict=True)
             if d is not None and math.isfinite(d)}
+
+
+def largest_region(result: AnalysisResult) -> tuple[Region, float] | None:
+    """The tonal region that strays most from the genre curve and its deviation (dB), as
+    its verdict judged it; None without a measured tonal balance."""
+    found = [(region(v.metric.removeprefix("tonal.")), v.value) for v in judging.verdicts(result)
+             if v.metric.startswith("tonal.") and v.value is not None]
+    return max(((r, float(value)) for r, value in found if value is not None),
+               key=lambda rv: abs(rv[1]), default=None)
+
+
+def _hz_part(area: Region) -> str:
+    """"31.5-125 Hz" of "low end (31.5-125 Hz)"."""
+    return area.label.removeprefix(area.name).strip(" ()")
 
 
 def camelot_shift(code: str, semitones: int) -> str | None:
@@ -147,19 +165,18 @@ def _figures(result: AnalysisResult, targets: genres.GenreTargets,
              rules: genres.ContextRules, book: AdviceBook) -> dict[str, str]:
     loud, st, sp = result.loudness, result.stereo, result.spectrum
     wanted = rules.loudness_range(targets)
-    ceiling = rules.true_peak_limit(targets)
+    ceiling = judging.true_peak_ceiling(result)
     target_lufs = targets.integrated_lufs.mid
     tp = measured(loud.true_peak_dbtp)
     integrated = measured(loud.integrated_lufs)
     gain = target_lufs - integrated if integrated is not None else None
     reduction = max(0.0, tp + gain - ceiling) if gain is not None and tp is not None else None
-    floor = targets.plr_db.min if rules.apply_genre_dynamics else rules.over_compressed_plr_db
+    floor = judging.plr_floor(result)
     tolerance = tonal_tolerance(result, targets, rules)
     bpm = result.tempo.bpm
     quarter = 60000.0 / bpm if bpm else None
     key = result.key
-    deviations = octave_deviations(result)
-    largest = max(deviations.items(), key=lambda kv: (abs(kv[1]), -kv[0]), default=None)
+    largest = largest_region(result)
     gains, peaks, advice = _platform_texts(result)
     return {
         "genre": result.genre.display_label,
@@ -221,12 +238,12 @@ def _figures(result: AnalysisResult, targets: genres.GenreTargets,
         "width_max": number(targets.stereo_width.max, 2),
         "mono_below_hz": hz(targets.low_end.mono_below_hz),
         "min_correlation": number(targets.low_end.min_correlation, 2, sign=True),
-        "tolerance": f"±{tolerance:.1f} dB".replace(".0 dB", " dB"),
+        "tolerance": tolerance_text(tolerance),
         "platform_gains": gains,
         "platform_peaks": peaks,
         "platform_advice": figure(advice, "dBTP"),
         "platform_advice_db": figure(advice, "dB"),
         "largest_dev": NOT_AVAILABLE if largest is None else figure(largest[1], "dB", sign=True),
-        "largest_dev_hz": NOT_AVAILABLE if largest is None else hz(largest[0]),
-        "largest_band": NOT_AVAILABLE if largest is None else book.octave_name(largest[0]),
+        "largest_dev_hz": NOT_AVAILABLE if largest is None else _hz_part(largest[0]),
+        "largest_band": NOT_AVAILABLE if largest is None else largest[0].name,
     }

@@ -29,6 +29,7 @@ from zz_core.advise.presets.table import (
 )
 from zz_core.advise.presets.utility import utility_draft
 from zz_core.errors import UnknownOptionError
+from zz_core.fmt import number
 from zz_core.judge.judging import judging_rules
 from zz_core.judge.models import AnalysisResult
 from zz_core.vocab import Naming
@@ -98,11 +99,12 @@ def _chain_notes(inputs: Inputs, drafts: list[Draft]) -> list[str]:
     if "transient" not in kinds and "multiband" not in kinds:
         notes.append("No transient shaper or multiband: the EQ and bus compressor cover what "
                      "was measured.")
+    notes += [note for draft in drafts for note in draft.notes]
     notes += limiter_notes(inputs)
     balance = result.stereo.balance_db
     if inputs.has_issue("channel_imbalance") and balance is not None:
         side = "left" if balance > 0 else "right"
-        notes.append(f"The {side} channel is {abs(balance):.1f} dB louder: fix the panning "
+        notes.append(f"The {side} channel is {number(abs(balance))} dB louder: fix the panning "
                      "in the mix rather than on the bus.")
     if result.comparison is not None and result.comparison.issues:
         name = result.comparison.reference_name or "the reference"

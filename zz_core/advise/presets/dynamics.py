@@ -15,8 +15,9 @@ from zz_core.advise.presets.inputs import (
     share_text,
     wide_low_end,
 )
-from zz_core.fmt import value_range
+from zz_core.fmt import compact, figure, number, value_range
 from zz_core.judge import judging
+from zz_core.judge import rules as judge_rules
 
 # --------------------------------------------------------------------------- multiband
 
@@ -30,9 +31,10 @@ def _band_compression(inputs: Inputs, prefix: str, level: float, reduction: floa
     ratio = cfg.headroom_db / (cfg.headroom_db - reduction)
     return [
         Value(f"{prefix}_threshold", round(level, 1),
-              f"the band's average level ({level:.1f} dBFS)"),
+              f"the band's average level ({number(level)} dBFS)"),
         Value(f"{prefix}_ratio", round(ratio, 2),
-              f"about {reduction:.1f} dB off parts {cfg.headroom_db:g} dB above average; {why}"),
+              f"about {number(reduction)} dB off parts {compact(cfg.headroom_db)} dB above "
+              f"average; {why}"),
     ]
 
 
@@ -47,9 +49,9 @@ def multiband_draft(inputs: Inputs, share: DynamicShare) -> Draft | None:
     low_level = band_level(inputs, ("sub", "low"))
     if (wide or share.low_db) and low_level is not None:
         values.append(Value("low_crossover", mono_hz,
-                            f"{inputs.label} keeps the low end mono below {mono_hz:g} Hz"))
+                            f"{inputs.label} keeps the low end mono below {compact(mono_hz)} Hz"))
         reduction = share.low_db or cfg.wide_reduction_db
-        why = (f"{share_text(inputs)} the {excess(inputs, 'low_end_excess'):+.1f} dB "
+        why = (f"{share_text(inputs)} the {number(excess(inputs, 'low_end_excess'), sign=True)} dB "
                "low-end excess"
                if share.low_db else "steadies a wide low end (the Utility monos it)")
         values += _band_compression(inputs, "low", low_level, reduction, why)
@@ -59,7 +61,8 @@ def multiband_draft(inputs: Inputs, share: DynamicShare) -> Draft | None:
     high_level = band_level(inputs, ("high_mid", "high", "air"))
     if share.high_db and high_level is not None:
         values.append(Value("high_crossover", cfg.high_crossover_hz, "harshness sits at 2-4 kHz"))
-        why = f"{share_text(inputs)} the {excess(inputs, 'harshness'):+.1f} dB harsh excess"
+        why = (f"{share_text(inputs)} the {number(excess(inputs, 'harshness'), sign=True)} dB "
+               "harsh excess")
         values += _band_compression(inputs, "high", high_level, share.high_db, why)
         values += [Value("high_attack", cfg.high_attack_ms),
                    Value("high_release", cfg.high_release_ms)]
@@ -83,8 +86,8 @@ def _release_ms(inputs: Inputs) -> tuple[float, str]:
         release, division = release / 2, division * 2
     while release < cfg.release_range_ms.min and division > 2:
         release, division = release * 2, division // 2
-    return release, (f"a 1/{division} note at {bpm:.1f} BPM ({release:.0f} ms), so it breathes "
-                     "in time")
+    return release, (f"a 1/{division} note at {number(bpm)} BPM ({number(release, 0)} ms), so "
+                     "it breathes in time")
 
 
 def _compressor_plan(inputs: Inputs, plr: float) -> tuple[float, float, float, str, str]:
@@ -98,13 +101,13 @@ def _compressor_plan(inputs: Inputs, plr: float) -> tuple[float, float, float, s
         ratio = clip(cfg.ratio_base + cfg.ratio_per_db * excess, cfg.ratio_min, cfg.ratio_max)
         reduction = clip(excess, cfg.gentle_reduction_db, cfg.max_reduction_db)
         attack = cfg.fast_attack_ms if spiky else cfg.attack_ms
-        why = f"PLR {plr:.1f} dB is {excess:.1f} dB above the {span} dB range"
+        why = f"PLR {number(plr)} dB is {number(excess)} dB above the {span} dB range"
         return ratio, reduction, attack, why, "Bring the dynamics into the genre's range."
     if plr < wanted.min:
-        why = f"PLR {plr:.1f} dB is already below the {span} dB range"
+        why = f"PLR {number(plr)} dB is already below the {span} dB range"
         return (cfg.ratio_min, cfg.squashed_reduction_db, cfg.slow_attack_ms, why,
                 "Barely touch it: the track is already squashed (or bypass).")
-    why = f"PLR {plr:.1f} dB is inside the {span} dB range"
+    why = f"PLR {number(plr)} dB is inside the {span} dB range"
     return (cfg.ratio_min, cfg.gentle_reduction_db, cfg.slow_attack_ms, why,
             "Gentle glue; the dynamics already fit.")
 
@@ -120,8 +123,8 @@ def compressor_draft(inputs: Inputs) -> Draft | None:
     release, release_note = _release_ms(inputs)
     return Draft("compressor", purpose, [
         Value("threshold", round(threshold, 1),
-              f"about {reduction:.1f} dB of gain reduction on the loudest 3 s "
-              f"({level:.1f} LUFS) at {ratio:g}:1"),
+              f"about {number(reduction)} dB of gain reduction on the loudest 3 s "
+              f"({number(level)} LUFS) at {compact(ratio)}:1"),
         Value("ratio", round(ratio, 2), why),
         Value("attack", attack, "slow: lets the transients through" if attack >= 20
               else "catches the spikes" if attack <= 5 else "medium"),
@@ -145,15 +148,16 @@ def transient_draft(inputs: Inputs) -> Draft | None:
     left_over = plr - wanted.max - inputs.config.compressor.max_reduction_db
     if plr < wanted.min:
         change = min(wanted.min - plr, cfg.max_change_db)
-        note = f"PLR {plr:.1f} dB is {wanted.min - plr:.1f} dB below {wanted.min:g} dB"
+        note = (f"PLR {number(plr)} dB is {number(wanted.min - plr)} dB below "
+                f"{compact(wanted.min)} dB")
         purpose = "Bring back the attack that compression took."
     elif transients.description == "spiky" or left_over > 0:
         change = -clip(left_over, cfg.spiky_change_db, cfg.max_change_db)
         if transients.description == "spiky":
-            note = (f"spiky transients: attacks {transients.strength_crest_db:.0f} dB above "
+            note = (f"spiky transients: attacks {number(transients.strength_crest_db, 0)} dB above "
                     "the background")
         else:
-            note = (f"PLR {plr:.1f} dB is {left_over:.1f} dB more than the bus compressor "
+            note = (f"PLR {number(plr)} dB is {number(left_over)} dB more than the bus compressor "
                     f"takes above the {value_range(wanted.min, wanted.max, digits=None)} "
                     "dB range")
         purpose = "Soften the spikes so the limiter works less."
@@ -169,21 +173,30 @@ def transient_draft(inputs: Inputs) -> Draft | None:
 
 
 def _loudness_goal(inputs: Inputs, measured: float) -> float:
-    """The integrated loudness (LUFS) to set: the measured one when it is judged good
-    (inside the genre's range), else the middle of the range."""
-    if judging.loudness_status(inputs.result) == "good":
+    """The integrated loudness (LUFS) to set: the measured one when its verdict is good,
+    or when it is quieter than the genre but a valid streaming master (info on the
+    severity ladder: nothing has to change), else the middle of the genre's range."""
+    verdict = inputs.verdict("loudness.integrated_lufs")
+    if verdict is None or verdict.status == "good" or verdict.severity == "info":
         return measured
     return inputs.rules.loudness_range(inputs.targets).mid
 
 
+def _ceiling(inputs: Inputs, goal_lufs: float | None) -> float:
+    """The true-peak ceiling (dBTP) of the master the limiter makes: the judge's one
+    ceiling rule (``judge.rules.true_peak_ceiling``) at the loudness it lands at, so a
+    master raised above -14 LUFS gets the -2 dBTP platforms advise for it."""
+    return judge_rules.true_peak_ceiling(goal_lufs, inputs.targets, inputs.rules)
+
+
 def limiter_draft(inputs: Inputs) -> Draft | None:
     loud = inputs.result.loudness
-    ceiling = inputs.rules.true_peak_limit(inputs.targets)
+    ceiling = judging.true_peak_ceiling(inputs.result)
     if not inputs.rules.apply_genre_loudness:
-        peak = "n/a" if loud.true_peak_dbtp is None else f"{loud.true_peak_dbtp:+.1f} dBTP"
+        peak = figure(loud.true_peak_dbtp, "dBTP", sign=True)
         return Draft("limiter", "Off: leave headroom for mastering.", [
             Value("active", "off", f"a {inputs.rules.label.lower()} keeps its peaks below "
-                                   f"{ceiling:g} dBTP (measured {peak}); loudness is set "
+                                   f"{figure(ceiling, 'dBTP')} (measured {peak}); loudness is set "
                                    "at mastering"),
         ], with_fixed=False)
     if loud.integrated_lufs is None:
@@ -192,15 +205,17 @@ def limiter_draft(inputs: Inputs) -> Draft | None:
     wanted = inputs.rules.loudness_range(inputs.targets)
     span = value_range(wanted.min, wanted.max, digits=None)
     target = _loudness_goal(inputs, measured)
+    ceiling = _ceiling(inputs, target)
     gain = target - measured
-    where = (f"{measured:.1f} LUFS is inside {inputs.label}'s {span} LUFS"
-             if gain == 0 else f"{measured:.1f} LUFS to {target:.1f} LUFS, the middle of "
+    where = (f"{number(measured)} LUFS is inside {inputs.label}'s {span} LUFS"
+             if gain == 0 else f"{number(measured)} LUFS to {number(target)} LUFS, the middle of "
                                f"{inputs.label}'s {span} LUFS")
-    return Draft("limiter", f"Set the final loudness ({target:.1f} LUFS) under a "
-                            f"{ceiling:g} dBTP ceiling.", [
+    return Draft("limiter", f"Set the final loudness ({number(target)} LUFS) under a "
+                            f"{figure(ceiling, 'dBTP')} ceiling.", [
         Value("active", "on"),
         Value("gain", round(gain, 1), where),
-        Value("ceiling", ceiling, f"{inputs.rules.label}: true peak at most {ceiling:g} dBTP"),
+        Value("ceiling", ceiling,
+              f"{inputs.rules.label}: true peak at most {figure(ceiling, 'dBTP')}"),
     ])
 
 
@@ -209,19 +224,27 @@ def limiter_notes(inputs: Inputs) -> list[str]:
     loud = inputs.result.loudness
     if not inputs.rules.apply_genre_loudness or loud.integrated_lufs is None:
         return []
-    ceiling = inputs.rules.true_peak_limit(inputs.targets)
     measured = loud.integrated_lufs
     target = _loudness_goal(inputs, measured)
+    ceiling = _ceiling(inputs, target)
     notes = []
+    verdict = inputs.verdict("loudness.integrated_lufs")
+    if verdict is not None and verdict.code == "too_quiet" and verdict.severity == "info":
+        genre = inputs.rules.loudness_range(inputs.targets).mid
+        notes.append(f"{number(measured)} LUFS is a valid streaming master: the limiter keeps "
+                     f"it. Only to match {inputs.label}'s commercial loudness, add about "
+                     f"{number(genre - measured)} dB of input gain (ceiling "
+                     f"{figure(_ceiling(inputs, genre), 'dBTP')}).")
     if loud.true_peak_dbtp is not None:
         over = loud.true_peak_dbtp + (target - measured) - ceiling
         if over > 0.5:
-            notes.append(f"The limiter will take about {over:.1f} dB off the loudest peaks "
-                         f"(true peak {loud.true_peak_dbtp:+.1f} dBTP plus "
-                         f"{target - measured:+.1f} dB of gain, ceiling {ceiling:g} dBTP).")
+            notes.append(f"The limiter will take about {number(over)} dB off the loudest peaks "
+                         f"(true peak {number(loud.true_peak_dbtp, sign=True)} dBTP plus "
+                         f"{number(target - measured, sign=True)} dB of gain, ceiling "
+                         f"{figure(ceiling, 'dBTP')}).")
             plr_after = ceiling - target
             if plr_after < inputs.targets.plr_db.min:
-                notes.append(f"That leaves a PLR of about {plr_after:.1f} dB, below "
-                             f"{inputs.label}'s {inputs.targets.plr_db.min:g} dB: stop short "
-                             "of the target if the track loses its punch.")
+                notes.append(f"That leaves a PLR of about {number(plr_after)} dB, below "
+                             f"{inputs.label}'s {compact(inputs.targets.plr_db.min)} dB: stop "
+                             "short of the target if the track loses its punch.")
     return notes

@@ -12,7 +12,7 @@ from zz_core.advise.presets.table import DeviceKind, PresetRules
 from zz_core.judge import judging
 from zz_core.judge.genres import ContextRules, GenreTargets, Range
 from zz_core.judge.issues import MONO_WIDTH
-from zz_core.judge.models import AnalysisResult
+from zz_core.judge.models import AnalysisResult, Verdict
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class Draft:
     purpose: str
     values: list[Value] = field(default_factory=list)
     with_fixed: bool = True  # False for a device that is switched off
+    notes: list[str] = field(default_factory=list)  # for the chain's notes
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,10 @@ class Inputs:
 
     def tolerance(self) -> float:
         return judging.tonal_tolerance(self.result)
+
+    def verdict(self, metric: str) -> Verdict | None:
+        """The judge's verdict on one headline figure (``judging.verdicts``)."""
+        return next((v for v in judging.verdicts(self.result) if v.metric == metric), None)
 
     def has_issue(self, code: str) -> bool:
         return any(issue.code == code for issue in self.result.issues)

@@ -143,7 +143,6 @@ class HighPassRules(_Frozen):
 
 
 class EqRules(_Frozen):
-    max_gain_db: float = Field(gt=0.0)
     min_move_db: float = Field(ge=0.0)
     tolerance_share: float = Field(ge=0.0)
     max_bands: int = Field(ge=2)

@@ -6,22 +6,24 @@ from __future__ import annotations
 import math
 
 from zz_core.advise.presets.inputs import Draft, Inputs, Value, wide_low_end
-from zz_core.judge import judging
+from zz_core.fmt import compact, figure, number
 
 
 def _width_value(inputs: Inputs) -> Value | None:
     """Utility width (%) that moves side/mid energy to the nearest edge of the genre range:
     side energy scales with width squared."""
-    width = inputs.result.stereo.width
+    verdict = inputs.verdict("stereo.width")
+    width = verdict.value if verdict is not None else None
     wanted = inputs.targets.stereo_width
-    if not inputs.stereo or width is None or judging.width_status(inputs.result) == "good":
+    if not inputs.stereo or width is None or width <= 0 or verdict is None \
+            or verdict.status in ("good", "unknown"):
         return None
     goal = wanted.max if width > wanted.max else wanted.min
     percent = min(100.0 * math.sqrt(goal / width), inputs.config.utility.max_widen_pct)
     if abs(percent - 100.0) < 5.0:
         return None
-    return Value("width", round(percent), f"width (side/mid) {width:.2f}, {inputs.label} "
-                                           f"{wanted.min:g}-{wanted.max:g}")
+    return Value("width", round(percent), f"width (side/mid) {number(width, 2)}, {inputs.label} "
+                                           f"{compact(wanted.min)}-{compact(wanted.max)}")
 
 
 def _trim_value(inputs: Inputs) -> Value | None:
@@ -33,8 +35,8 @@ def _trim_value(inputs: Inputs) -> Value | None:
     gain = goal - peak
     if abs(gain) < inputs.config.utility.min_trim_db:
         return None
-    return Value("gain", round(gain, 1), f"true peak {peak:+.1f} dBTP to about {goal:g} dBFS, "
-                                          "the headroom mastering expects")
+    return Value("gain", round(gain, 1), f"true peak {figure(peak, 'dBTP', sign=True)} to about "
+                                          f"{compact(goal)} dBFS, the headroom mastering expects")
 
 
 def utility_draft(inputs: Inputs) -> Draft | None:
@@ -52,10 +54,11 @@ def utility_draft(inputs: Inputs) -> Draft | None:
         low = inputs.targets.low_end
         corr = inputs.result.stereo.low_end_correlation or 0.0
         values += [
-            Value("bass_mono", "on", f"low-end correlation {corr:+.2f}, {inputs.label} aims "
-                                      f"for {low.min_correlation:+.2f} or more"),
+            Value("bass_mono", "on", f"low-end correlation {number(corr, 2, sign=True)}, "
+                                      f"{inputs.label} aims for "
+                                      f"{number(low.min_correlation, 2, sign=True)} or more"),
             Value("bass_mono_frequency", low.mono_below_hz,
-                  f"{inputs.label} keeps the low end mono below {low.mono_below_hz:g} Hz"),
+                  f"{inputs.label} keeps the low end mono below {compact(low.mono_below_hz)} Hz"),
         ]
         purposes.append("mono the low end")
     if not values:

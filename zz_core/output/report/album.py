@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from zz_core.advise.feedback import Feedback
+from zz_core.advise.figures import difference_unit, metric_text
 from zz_core.fmt import figure
 from zz_core.judge.album import CohesionSummary, Spread
 from zz_core.judge.models import AnalysisResult
@@ -40,9 +41,9 @@ def _album_table(w: Writer, results: Sequence[tuple[str, AnalysisResult]]) -> No
 def _spread_table(w: Writer, spreads: Sequence[Spread]) -> None:
     rows = []
     for s in spreads:
-        digits = 2 if s.unit == "" else 1
-        rows.append([s.label, figure(s.spread, s.unit, digits), figure(s.median, s.unit, digits),
-                     short(s.lowest or "n/a", 60), short(s.highest or "n/a", 60)])
+        rows.append([s.label, metric_text(s.spread, difference_unit(s.unit)),
+                     metric_text(s.median, s.unit), short(s.lowest or "n/a", 60),
+                     short(s.highest or "n/a", 60)])
     w.table(["Metric", "Spread", "Median", "Lowest", "Highest"], rows, (40, 26, 28, 43, 43),
             ("LEFT", "RIGHT", "RIGHT", "LEFT", "LEFT"))
 

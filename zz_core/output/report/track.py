@@ -8,13 +8,21 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from zz_core.advise.feedback import ChatTurn, Feedback
+from zz_core.advise.figures import (
+    comparison_loudness_lu,
+    difference_unit,
+    issue_figures,
+    loudness_difference,
+    loudness_sentence,
+    metric_text,
+    where,
+)
 from zz_core.advise.presets import PresetChain, PresetDevice, PresetSetting
-from zz_core.fmt import clock, clock_span, compact, figure
+from zz_core.fmt import clock, compact, figure
 from zz_core.judge.issues import Issue
 from zz_core.judge.judging import judging_rules
 from zz_core.judge.models import AnalysisResult
 from zz_core.output import printcharts
-from zz_core.output.chartdata import whole_track
 from zz_core.output.report.metrics import metric_rows
 from zz_core.output.report.writer import (
     ACCENT,
@@ -49,12 +57,6 @@ def setting_value(setting: PresetSetting) -> str:
     return f"{text} {setting.unit}".rstrip()
 
 
-def _time_span(issue: Issue, duration_s: float) -> str:
-    if whole_track(issue, duration_s):
-        return "whole track"
-    return clock_span(issue.start_s, issue.end_s)
-
-
 def _subtitle(result: AnalysisResult) -> str:
     parts = [result.file_name or "", clock(result.duration_s),
              f"{result.sample_rate_hz} Hz", f"{result.channels} ch", result.source_format]
@@ -69,8 +71,9 @@ def _issue_summary(issues: Sequence[Issue]) -> str:
 def _metrics_section(w: Writer, result: AnalysisResult) -> None:
     rules = judging_rules(result)[1]
     w.heading("Measurements")
-    w.paragraph(f"{rules.label}, {result.genre.display_label}: OK inside the target, WARN "
-                "close to it, FAIL well outside; — is not judged.",
+    w.paragraph(f"{rules.label}, {result.genre.display_label}: OK within the target; WARN "
+                "should be fixed or is worth knowing; FAIL must be fixed before release "
+                "(critical); — is not judged.",
                 size=SMALL_PT + 0.5, colour=MUTED)
     w.pdf.ln(1)
     rows: list[list[Cell | str]] = [[r.label, r.value, r.target,
@@ -88,9 +91,15 @@ def _issues_section(w: Writer, result: AnalysisResult) -> None:
     w.paragraph(_issue_summary(result.issues), size=SMALL_PT + 0.5, colour=MUTED)
     w.pdf.ln(1)
     rows: list[list[Cell | str]] = [[Cell(i.severity.upper(), SEVERITY_COLOURS[i.severity]),
-                                     i.code, _time_span(i, result.duration_s), i.message]
+                                     _issue_cell(i), where(i, result.duration_s), i.message]
                                     for i in result.issues]
-    w.table(["Severity", "Issue", "Where", "What to do"], rows, (20, 30, 27, 103))
+    w.table(["Severity", "Issue", "Where", "What to do"], rows, (20, 40, 32, 88))
+
+
+def _issue_cell(issue: Issue) -> str:
+    """The issue code and its figures: "too_quiet: value -17.0 LUFS, limit -10 LUFS ..."."""
+    shown = issue_figures(issue)
+    return f"{issue.code}: {shown}" if shown else issue.code
 
 
 def _charts_section(w: Writer, result: AnalysisResult) -> None:
@@ -111,13 +120,18 @@ def _comparison_section(w: Writer, result: AnalysisResult) -> None:
     if comparison is None:
         return
     w.heading(f"Against the reference: {short(comparison.reference_name or 'reference', 80)}")
+    w.paragraph(f"Loudness: {loudness_sentence(comparison)} "
+                f"({loudness_difference(comparison_loudness_lu(comparison))}); the spectra "
+                "are level-matched for comparison.", size=SMALL_PT + 0.5, colour=MUTED)
+    w.pdf.ln(1)
     rows: list[list[Cell | str]] = []
     for m in comparison.metrics:
         if m.track is None and m.reference is None:
             continue
-        digits = 2 if m.unit == "" else 1
-        rows.append([m.label, figure(m.track, m.unit, digits), figure(m.reference, m.unit, digits),
-                     figure(m.delta, m.unit, digits, sign=True)])
+        delta = (comparison_loudness_lu(comparison) if m.metric == "loudness.integrated_lufs"
+                 else m.delta)
+        rows.append([m.label, metric_text(m.track, m.unit), metric_text(m.reference, m.unit),
+                     metric_text(delta, difference_unit(m.unit), sign=True)])
     rows.append(["Key", comparison.key_track or "n/a", comparison.key_reference or "n/a", ""])
     w.table(["Metric", "Track", "Reference", "Difference"], rows, (62, 40, 40, 38),
             ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
