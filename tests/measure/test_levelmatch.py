@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -27,3 +29,14 @@ def test_matched_copies_measure_the_same_loudness(tmp_path: Path) -> None:
     matched = measure_loudness(load_audio(out).samples, RATE).integrated_lufs
     assert gain_quiet == 0.0
     assert matched == pytest.approx(lufs[1], abs=0.02)
+
+
+def test_a_listening_copy_is_private_whatever_the_umask(tmp_path: Path) -> None:
+    source = write_wav(tmp_path / "mix.wav", pink_noise(1.0, rms_dbfs=-12.0, seed=3))
+    previous = os.umask(0)
+    try:
+        out = write_with_gain(source, tmp_path / "listening" / "7" / "mix.wav", -3.0)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert stat.S_IMODE(out.parent.stat().st_mode) == 0o700

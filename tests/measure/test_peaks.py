@@ -11,7 +11,15 @@ import pytest
 from tests.signals import RATE, db_to_amplitude, pink_noise, sine, with_fades
 from zz_core.measure import truepeak
 from zz_core.measure.loudness import SHORT_TERM_SEGMENTS, measure_loudness, segment_length
-from zz_core.measure.peaks import dr_value, measure_dynamics, measure_peaks, true_peak_dbtp
+from zz_core.measure.peaks import (
+    channel_name,
+    channel_peaks,
+    clipped_runs,
+    dr_value,
+    measure_dynamics,
+    measure_peaks,
+    true_peak_dbtp,
+)
 from zz_core.measure.truepeak import coarse_factor, grid_bound, interpolation_filter
 
 
@@ -191,3 +199,22 @@ def test_segment_series_covers_the_whole_file() -> None:
     tp = truepeak.channel_true_peak(audio[0], RATE, 4800)
     assert tp.segment_peaks.size == math.ceil(audio.shape[1] / 4800)
     assert tp.peak == pytest.approx(tp.segment_peaks.max())
+
+
+def test_per_channel_dc_clipped_runs_and_overs() -> None:
+    audio = sine(-6.0, 4.0)
+    audio[0] += 10 ** (-34 / 20)  # DC on the left only
+    for start_s in (1.0, 2.5):  # two flat-topped runs on the right
+        begin = int(start_s * RATE)
+        audio[1, begin:begin + 6] = 1.0
+    audio[1, int(3.0 * RATE)] = 1.2  # one sample above full scale (a decoded over)
+    left, right = channel_peaks(audio, RATE)
+    assert (left.name, right.name) == ("left", "right")
+    assert left.dc_offset_dbfs == pytest.approx(-34.0, abs=0.1)
+    assert right.dc_offset_dbfs is None or right.dc_offset_dbfs < -80.0
+    assert (left.clipped_runs, right.clipped_runs) == (0, 2)
+    assert right.clipped_samples == 12 and right.first_clips_s == [1.0, 2.5]
+    assert (left.overs, right.overs) == (0, 1)
+    assert right.sample_peak_dbfs == pytest.approx(20 * math.log10(1.2), abs=0.01)
+    assert clipped_runs(audio[1], RATE) == [(1.0, 1.0 + 6 / RATE), (2.5, 2.5 + 6 / RATE)]
+    assert channel_name(0, 1) == "mono" and channel_name(2, 6) == "channel 3"

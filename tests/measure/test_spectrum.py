@@ -13,6 +13,7 @@ from zz_core.measure.spectrum import (
     OCTAVE_CENTRES_HZ,
     analyse_frames,
     band_edges,
+    band_levels,
     level_match_offset,
     measure_bands,
     measure_spectrum,
@@ -100,3 +101,20 @@ def test_level_match_offset_is_the_median_difference_over_63_hz_to_8_khz() -> No
     other[-1] = -110.0  # an empty band (at or below -100 dB) is left out
     assert level_match_offset(centres, anchor, other) == pytest.approx(6.0)
     assert level_match_offset(centres, anchor, [None] * centres.size) == 0.0
+
+
+def test_band_levels_over_time_follow_the_music() -> None:
+    """About one value a second per band, the band's level where it plays, None where
+    the band is empty."""
+    quiet, loud = sine(-40.0, 5.0, freq_hz=100.0), sine(-10.0, 5.0, freq_hz=100.0)
+    frames = analyse_frames(np.concatenate([quiet, loud], axis=1), RATE)
+    levels = band_levels(frames)
+    assert 0.9 <= levels.hop_s <= 1.1
+    assert set(levels.bands) == set(BANDS_HZ)
+    low = levels.bands["low"]
+    assert len(low) == pytest.approx(10.0 / levels.hop_s, abs=1.0)
+    assert levels.at(2.0)["low"] == pytest.approx(-43.0, abs=0.5)  # a sine's RMS: peak - 3 dB
+    assert levels.at(8.0)["low"] == pytest.approx(-13.0, abs=0.5)
+    air = levels.at(8.0)["air"]
+    assert air is None or air < -90.0
+    assert levels.at(-1.0) == {} and levels.at(60.0) == {}

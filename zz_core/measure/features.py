@@ -25,14 +25,16 @@ the input.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.fft as sfft
 from scipy import signal, sparse
 
+from zz_core.measure.buffer import SampleBuffer
 from zz_core.measure.series import SILENCE_FLOOR_DB
+from zz_core.measure.spill import Spill
 
 MAX_WORKING_RATE_HZ = 24000
 CHUNK_S = 30.0
@@ -89,33 +91,203 @@ def compute_music_features(samples: np.ndarray, sample_rate_hz: int) -> MusicFea
     audio = np.asarray(samples)
     if audio.ndim == 1:
         audio = audio[np.newaxis, :]
-    rate = int(sample_rate_hz)
-    if rate <= 0:
-        raise ValueError(f"sample rate must be positive, not {sample_rate_hz}")
-    work_rate, factor = working_rate(rate)
-    n_fft = 1024 if work_rate >= 16000 else 512
-    hop = n_fft // 4
-    chroma_hop = hop * max(1, round(0.17 * work_rate / hop))
-    chroma_fft = 1 << max(9, math.ceil(math.log2(0.34 * work_rate)))
-    margin = max(n_fft, chroma_fft)
-    padded = _downmix_and_decimate(audio, factor, margin)
-    n_frames = 1 + (padded.size - 2 * margin) // hop
-    mel_power, power = _onset_spectra(padded, margin, n_fft, hop, n_frames, work_rate)
-    chroma_coarse, tuning = _chroma(padded, margin, chroma_fft, chroma_hop, work_rate)
-    frame_chroma = np.rint(np.arange(n_frames) * hop / chroma_hop).astype(np.intp)
-    chroma = chroma_coarse[:, np.minimum(frame_chroma, chroma_coarse.shape[1] - 1)]
-    with np.errstate(divide="ignore"):
-        rms_db = np.maximum(10.0 * np.log10(power), SILENCE_FLOOR_DB)
-    return MusicFeatures(
-        sample_rate_hz=round(work_rate),
-        hop_s=hop / work_rate,
-        onset_envelope=_log_mel_flux(mel_power),
-        chroma=chroma,
-        rms_db=rms_db,
-        duration_s=audio.shape[1] / rate,
-        tuning_cents=tuning,
-        accent_envelope=_loudness_flux(mel_power),
-    )
+    analyser = FeatureAnalyser(sample_rate_hz, audio.shape[0])
+    analyser.feed(audio)
+    return analyser.finish()
+
+
+class FeatureAnalyser:
+    """``compute_music_features`` fed (channels, frames) blocks in order.
+
+    The downmix is decimated in the same CHUNK_S chunks as one pass over the whole file
+    (each with its filter margins), and both short-time transforms run in the same frame
+    blocks, each as soon as its samples are in: the values are the one-pass values. Kept
+    for the end are the per-frame mel powers and pitch-class histograms (the onset and
+    accent envelopes are relative to the file's loudest frame, the chroma to its tuning),
+    about 23 MB per 10 minutes at 48 kHz, not the audio.
+    """
+
+    def __init__(self, sample_rate_hz: int, channels: int) -> None:
+        rate = int(sample_rate_hz)
+        if rate <= 0:
+            raise ValueError(f"sample rate must be positive, not {sample_rate_hz}")
+        self._rate, self._channels = rate, channels
+        self._work_rate, self._factor = working_rate(rate)
+        work_rate = self._work_rate
+        self._n_fft = 1024 if work_rate >= 16000 else 512
+        self._hop = self._n_fft // 4
+        self._chroma_hop = self._hop * max(1, round(0.17 * work_rate / self._hop))
+        self._chroma_fft = 1 << max(9, math.ceil(math.log2(0.34 * work_rate)))
+        self._margin = max(self._n_fft, self._chroma_fft)
+        self._chunk = max(self._factor, int(CHUNK_S * MAX_WORKING_RATE_HZ) * self._factor)
+        self._edge = 16 * self._factor if self._factor > 1 else 0  # decimation margin
+        self._mono = SampleBuffer(1, 1 << 20)  # the channel sum still to decimate
+        self._received = 0
+        self._chunks = 0  # decimation chunks done
+        # the decimated mono after its leading zero margin (padded indices)
+        self._padded = SampleBuffer(1, 1 << 20)
+        self._padded.append(np.zeros(self._margin, dtype=np.float32))
+        self._onset = _Frames(self._margin - self._n_fft // 2, self._n_fft, self._hop,
+                              _STFT_BLOCK_FRAMES)
+        self._chroma = _Frames(self._margin - self._chroma_fft // 2, self._chroma_fft,
+                               self._chroma_hop, _CHROMA_BLOCK_FRAMES)
+        self._window = np.hanning(self._n_fft + 1)[:self._n_fft].astype(np.float32)
+        self._chroma_window = np.hanning(self._chroma_fft + 1)[:self._chroma_fft].astype(
+            np.float32)
+        self._mel_basis = sparse.csr_matrix(
+            mel_filterbank(work_rate, self._n_fft).astype(np.float32))
+        self._scale = np.float32(1.0 / (self._n_fft * np.sum(
+            self._window.astype(np.float64) ** 2)))
+        self._mel = Spill()  # (N_MELS, frames) float32 per block
+        self._mel_peak = 0.0  # the largest mel power
+        self._log_top = -math.inf  # the largest mel level, dB
+        self._power: list[np.ndarray] = []
+        self._fine = Spill()  # (frames, _FINE_BINS) float64 per block
+        self._fine_total: np.ndarray | None = None  # their sum, added row by row
+
+    def feed(self, block: np.ndarray) -> None:
+        """The next (channels, frames) float32 block."""
+        size = block.shape[1]
+        if size == 0:
+            return
+        summed = np.empty(size, dtype=np.float32)
+        if block.shape[0] == 1:
+            summed[:] = block[0]
+        else:
+            np.add(block[0], block[1], out=summed)
+            for channel in block[2:]:
+                summed += channel
+        self._mono.append(summed)
+        self._received += size
+        while (self._chunks + 1) * self._chunk + self._edge <= self._received:
+            self._decimate(self._received + self._chunk + self._edge)  # no end in sight
+        self._transform(final=False)
+
+    def finish(self) -> MusicFeatures:
+        """The features of everything fed."""
+        frames = self._received
+        while self._chunks * self._chunk < frames:
+            self._decimate(frames)
+        self._padded.append(np.zeros(self._margin, dtype=np.float32))
+        length = -(-frames // self._factor)
+        self._onset.total = 1 + length // self._hop
+        self._chroma.total = 1 + length // self._chroma_hop
+        self._transform(final=True)
+        fine_total = self._fine_total
+        tuning = _tuning_cents(fine_total if fine_total is not None else
+                               np.zeros(_FINE_BINS))
+        chroma_coarse = (np.concatenate([_fold_to_semitones(f, tuning) for f in self._fine],
+                                        axis=1) if len(self._fine) else np.zeros((12, 0),
+                                                                                 np.float32))
+        self._fine.close()
+        n_frames = self._onset.total
+        frame_chroma = np.rint(np.arange(n_frames) * self._hop / self._chroma_hop).astype(
+            np.intp)
+        chroma = chroma_coarse[:, np.minimum(frame_chroma, chroma_coarse.shape[1] - 1)]
+        power = np.concatenate(self._power).astype(np.float64)
+        with np.errstate(divide="ignore"):
+            rms_db = np.maximum(10.0 * np.log10(power), SILENCE_FLOOR_DB)
+        try:
+            return self._features(frames, chroma, rms_db, tuning, n_frames)
+        finally:
+            self._mel.close()
+
+    def _features(self, frames: int, chroma: np.ndarray, rms_db: np.ndarray, tuning: float,
+                  n_frames: int) -> MusicFeatures:
+        return MusicFeatures(
+            sample_rate_hz=round(self._work_rate),
+            hop_s=self._hop / self._work_rate,
+            onset_envelope=_log_mel_flux(self._mel, n_frames, self._log_top),
+            chroma=chroma,
+            rms_db=rms_db,
+            duration_s=frames / self._rate,
+            tuning_cents=tuning,
+            accent_envelope=_loudness_flux(self._mel, n_frames, self._mel_peak),
+        )
+
+    def _decimate(self, frames: int) -> None:
+        """Decimate the next chunk of the downmix (``frames``: the length of the file, or
+        more than has arrived while its end is not known)."""
+        factor, edge = self._factor, self._edge
+        start = self._chunks * self._chunk
+        stop = min(frames, start + self._chunk)
+        lo, hi = start - edge, stop + edge
+        mono = np.zeros(hi - lo, dtype=np.float32)
+        first, last = max(lo, 0), min(hi, frames)
+        mono[first - lo:last - lo] = self._mono.view(first, last)[0]
+        while factor > 1:
+            mono = _decimate2(mono)
+            factor //= 2
+        keep = -(-(stop - start) // self._factor)
+        out = mono[edge // self._factor:edge // self._factor + keep]
+        if self._channels > 1:
+            out *= np.float32(1.0 / self._channels)
+        if not np.isfinite(out).all():
+            np.nan_to_num(out, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        self._padded.append(out)
+        self._chunks += 1
+        self._mono.drop_before(self._chunks * self._chunk - edge)
+
+    def _transform(self, *, final: bool) -> None:
+        """Run both transforms on the frame blocks whose samples are all in."""
+        padded, base = self._padded.view()[0], self._padded.start
+        end = self._padded.end
+        for first, count in self._onset.ready(end, final):
+            frames = self._onset.view(padded, base, first, count)
+            power = np.abs(sfft.rfft(frames * self._window, axis=1, workers=_WORKERS))
+            power *= power
+            mel = np.asarray(self._mel_basis @ power.T, dtype=np.float32)
+            self._mel.append(mel)
+            self._mel_peak = max(self._mel_peak, float(mel.max()))
+            self._log_top = max(self._log_top, float(_log_mel(mel).max()))
+            total = 2.0 * power.sum(axis=1) - power[:, 0] - power[:, -1]
+            self._power.append(total * self._scale)
+        n_fft, rate = self._chroma_fft, self._work_rate
+        lo = max(2, int(CHROMA_FMIN_HZ * n_fft / rate))
+        hi = min(n_fft // 2 - 1, int(min(CHROMA_FMAX_HZ, 0.45 * rate) * n_fft / rate))
+        for first, count in self._chroma.ready(end, final):
+            frames = self._chroma.view(padded, base, first, count)
+            spectrum = sfft.rfft(frames * self._chroma_window, axis=1, workers=_WORKERS)
+            magnitude = np.abs(spectrum[:, lo - 1:hi + 2])
+            fine = _peak_histogram(magnitude, lo, n_fft, rate)
+            self._fine.append(fine)
+            # summed row after row, as fine.sum(axis=0) over the whole file adds them
+            self._fine_total = fine.sum(axis=0) if self._fine_total is None else (
+                np.add.reduce(np.vstack((self._fine_total[np.newaxis], fine)), axis=0))
+        self._padded.drop_before(min(self._onset.next_start, self._chroma.next_start))
+
+
+class _Frames:
+    """Centred frames of the padded mono (frame i starts at ``offset + i * hop``), handed
+    out in blocks of ``block`` frames from frame 0, as one pass over the file cuts them."""
+
+    def __init__(self, offset: int, size: int, hop: int, block: int) -> None:
+        self.offset, self.size, self.hop, self.block = offset, size, hop, block
+        self.done = 0
+        self.total = -1  # frames in the file, known at the end
+
+    @property
+    def next_start(self) -> int:
+        """Padded index where the first frame not yet transformed starts."""
+        return self.offset + self.done * self.hop
+
+    def ready(self, end: int, final: bool) -> Iterator[tuple[int, int]]:
+        """(first frame, count) of each block whose samples (padded indices below
+        ``end``) are all in: whole blocks, and with ``final`` the last partial one."""
+        while True:
+            count = (min(self.block, self.total - self.done) if final else self.block)
+            if count <= 0:
+                return
+            if self.offset + (self.done + count - 1) * self.hop + self.size > end:
+                return
+            yield self.done, count
+            self.done += count
+
+    def view(self, padded: np.ndarray, base: int, first: int, count: int) -> np.ndarray:
+        """The frames ``first .. first + count - 1``, shape (count, size), a view."""
+        start = self.offset + first * self.hop - base
+        piece = padded[start:start + (count - 1) * self.hop + self.size]
+        return np.lib.stride_tricks.sliding_window_view(piece, self.size)[::self.hop]
 
 
 def working_rate(sample_rate_hz: int) -> tuple[float, int]:
@@ -130,64 +302,6 @@ def working_rate(sample_rate_hz: int) -> tuple[float, int]:
     return sample_rate_hz / factor, factor
 
 
-def _downmix_and_decimate(audio: np.ndarray, factor: int, margin: int) -> np.ndarray:
-    """Mono at the working rate, float32, with ``margin`` zeros on each side.
-
-    Built chunk by chunk straight into the output: no full-rate copy is ever made.
-    """
-    frames = audio.shape[1]
-    length = -(-frames // factor)
-    padded = np.zeros(length + 2 * margin, dtype=np.float32)
-    chunk = max(factor, int(CHUNK_S * MAX_WORKING_RATE_HZ) * factor)
-    for start in range(0, frames, chunk):
-        piece = _decimate_chunk(audio, start, min(frames, start + chunk), factor)
-        first = margin + start // factor
-        padded[first:first + piece.size] = piece
-    if not math.isfinite(float(np.sum(padded, dtype=np.float64))):
-        np.nan_to_num(padded, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
-    return padded
-
-
-def _downmix(audio: np.ndarray, start: int, stop: int, out: np.ndarray | None = None,
-             scale: bool = True) -> np.ndarray:
-    """Sum (or mean, with ``scale``) of the channels over frames [start, stop), into ``out``."""
-    start, stop = max(0, start), min(audio.shape[1], stop)
-    if out is None:
-        out = np.empty(max(0, stop - start), dtype=np.float32)
-    if audio.shape[0] == 1:
-        out[:] = audio[0, start:stop]
-    else:
-        np.add(audio[0, start:stop], audio[1, start:stop], out=out)
-        for channel in audio[2:]:
-            out += channel[start:stop]
-    if scale and audio.shape[0] > 1:
-        out *= np.float32(1.0 / audio.shape[0])
-    return out
-
-
-def _decimate_chunk(audio: np.ndarray, start: int, stop: int, factor: int) -> np.ndarray:
-    """Downmix frames [start, stop) and decimate by ``factor`` (a power of two), with margins."""
-    if factor == 1:
-        return _downmix(audio, start, stop)
-    margin = 16 * factor
-    lo, hi = start - margin, stop + margin
-    mono = np.empty(hi - lo, dtype=np.float32)
-    offset = max(0, -lo)
-    inner = max(0, min(hi, audio.shape[1]) - max(lo, 0))
-    mono[:offset] = 0.0
-    mono[offset + inner:] = 0.0
-    _downmix(audio, lo, hi, out=mono[offset:offset + inner], scale=False)
-    stage = factor
-    while stage > 1:
-        mono = _decimate2(mono)
-        stage //= 2
-    keep = -(-(stop - start) // factor)
-    out = mono[margin // factor:margin // factor + keep]
-    if audio.shape[0] > 1:
-        out *= np.float32(1.0 / audio.shape[0])
-    return out
-
-
 def _decimate2(x: np.ndarray) -> np.ndarray:
     """Low-pass and keep every other sample (polyphase 8-tap FIR, zero-padded edges)."""
     if x.size % 2:
@@ -197,33 +311,6 @@ def _decimate2(x: np.ndarray) -> np.ndarray:
     out = np.convolve(even, _DECIMATOR_EVEN)[1:1 + n]
     out += np.convolve(odd, _DECIMATOR_ODD)[1:1 + n]
     return out.astype(np.float32, copy=False)
-
-
-def _frame_blocks(padded: np.ndarray, margin: int, n_fft: int, hop: int, n_frames: int,
-                  block: int) -> Iterator[tuple[int, np.ndarray]]:
-    """Centred frames (frame i centred on sample i*hop) as (first index, view) blocks."""
-    base = margin - n_fft // 2
-    view = np.lib.stride_tricks.sliding_window_view(padded[base:], n_fft)[::hop]
-    for first in range(0, n_frames, block):
-        yield first, view[first:min(n_frames, first + block)]
-
-
-def _onset_spectra(padded: np.ndarray, margin: int, n_fft: int, hop: int, n_frames: int,
-                   rate: float) -> tuple[np.ndarray, np.ndarray]:
-    """Mel power (N_MELS, frames) and mean-square level per frame of the short STFT."""
-    window = np.hanning(n_fft + 1)[:n_fft].astype(np.float32)
-    mel_basis = sparse.csr_matrix(mel_filterbank(rate, n_fft).astype(np.float32))
-    scale = np.float32(1.0 / (n_fft * np.sum(window.astype(np.float64) ** 2)))
-    mel = np.empty((mel_basis.shape[0], n_frames), dtype=np.float32)
-    power_sum = np.empty(n_frames, dtype=np.float32)
-    for first, frames in _frame_blocks(padded, margin, n_fft, hop, n_frames,
-                                       _STFT_BLOCK_FRAMES):
-        power = np.abs(sfft.rfft(frames * window, axis=1, workers=_WORKERS))
-        power *= power
-        mel[:, first:first + len(frames)] = mel_basis @ power.T
-        total = 2.0 * power.sum(axis=1) - power[:, 0] - power[:, -1]
-        power_sum[first:first + len(frames)] = total * scale
-    return mel, power_sum.astype(np.float64)
 
 
 def mel_filterbank(rate: float, n_fft: int, n_mels: int = N_MELS) -> np.ndarray:
@@ -244,50 +331,49 @@ def _hz_to_mel(hz: float) -> float:
     return 2595.0 * math.log10(1.0 + hz / 700.0)
 
 
-def _log_mel_flux(mel_power: np.ndarray) -> np.ndarray:
-    """Mean over bands of the half-wave rectified frame-to-frame rise of the log mel, dB."""
-    if mel_power.shape[1] == 0:
-        return np.zeros(0)
-    log_mel = 10.0 * np.log10(np.maximum(mel_power, 1e-12))
-    np.maximum(log_mel, log_mel.max() - ONSET_TOP_DB, out=log_mel)
-    flux = np.zeros(mel_power.shape[1])
-    rise = np.diff(log_mel, axis=1)
-    np.maximum(rise, 0.0, out=rise)
-    flux[1:] = rise.mean(axis=0)
-    return flux
+def _log_mel_flux(mel_blocks: Iterable[np.ndarray], frames: int, top: float) -> np.ndarray:
+    """Mean over bands of the half-wave rectified frame-to-frame rise of the log mel, dB
+    (``mel_blocks``: the mel power (bands, frames) in consecutive blocks of ``frames`` in
+    all; ``top``: the largest level, dB), floored ONSET_TOP_DB below ``top``."""
+    floor = np.float32(top) - ONSET_TOP_DB
+    return _flux(mel_blocks, frames, lambda mel: np.maximum(_log_mel(mel), floor),
+                 lambda rise: rise.mean(axis=0))
 
 
-def _loudness_flux(mel_power: np.ndarray) -> np.ndarray:
+def _log_mel(mel: np.ndarray) -> np.ndarray:
+    return 10.0 * np.log10(np.maximum(mel, 1e-12))
+
+
+def _loudness_flux(mel_blocks: Iterable[np.ndarray], frames: int, peak: float) -> np.ndarray:
     """Sum over bands of the half-wave rectified frame-to-frame rise of
-    (band power / loudest band power) ** 0.3."""
-    if mel_power.shape[1] == 0:
-        return np.zeros(0)
-    peak = float(mel_power.max())
+    (band power / loudest band power ``peak``) ** 0.3."""
     if peak <= 0.0:
-        return np.zeros(mel_power.shape[1])
-    loudness = np.power(mel_power * np.float32(1.0 / peak), np.float32(ACCENT_EXPONENT))
-    rise = np.diff(loudness, axis=1)
-    np.maximum(rise, 0.0, out=rise)
-    flux = np.zeros(mel_power.shape[1])
-    flux[1:] = rise.sum(axis=0)
+        return np.zeros(frames)
+    scale = np.float32(1.0 / peak)
+    return _flux(mel_blocks, frames,
+                 lambda mel: np.power(mel * scale, np.float32(ACCENT_EXPONENT)),
+                 lambda rise: rise.sum(axis=0))
+
+
+def _flux(mel_blocks: Iterable[np.ndarray], frames: int,
+          level: Callable[[np.ndarray], np.ndarray],
+          reduce: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Frame 0 reads 0, frame i the band reduction of the half-wave rectified rise of
+    ``level`` from frame i - 1, block by block."""
+    flux = np.zeros(frames)
+    previous: np.ndarray | None = None
+    done = 0
+    for mel in mel_blocks:
+        levels = level(mel)
+        if previous is not None:
+            levels = np.concatenate((previous, levels), axis=1)
+        rise = np.diff(levels, axis=1)
+        np.maximum(rise, 0.0, out=rise)
+        start = done + (1 if previous is None else 0)
+        flux[start:start + rise.shape[1]] = reduce(rise)
+        done = start + rise.shape[1]
+        previous = levels[:, -1:]
     return flux
-
-
-def _chroma(padded: np.ndarray, margin: int, n_fft: int, hop: int,
-            rate: float) -> tuple[np.ndarray, float]:
-    """Tuning-corrected 12-bin chroma (12, coarse frames) and the tuning offset in cents."""
-    n_frames = 1 + (padded.size - 2 * margin) // hop
-    fine = np.zeros((n_frames, _FINE_BINS))
-    window = np.hanning(n_fft + 1)[:n_fft].astype(np.float32)
-    lo = max(2, int(CHROMA_FMIN_HZ * n_fft / rate))
-    hi = min(n_fft // 2 - 1, int(min(CHROMA_FMAX_HZ, 0.45 * rate) * n_fft / rate))
-    for first, frames in _frame_blocks(padded, margin, n_fft, hop, n_frames,
-                                       _CHROMA_BLOCK_FRAMES):
-        spectrum = sfft.rfft(frames * window, axis=1, workers=_WORKERS)
-        magnitude = np.abs(spectrum[:, lo - 1:hi + 2])
-        fine[first:first + len(frames)] = _peak_histogram(magnitude, lo, n_fft, rate)
-    tuning = _tuning_cents(fine.sum(axis=0))
-    return _fold_to_semitones(fine, tuning), tuning
 
 
 def _peak_histogram(magnitude: np.ndarray, lo: int, n_fft: int, rate: float) -> np.ndarray:

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from zz_core.config import private_dir, private_file
 from zz_core.measure.decoding import load_audio
 
 BLOCK_FRAMES = 1 << 18
@@ -36,7 +37,8 @@ def write_with_gain(source: str | os.PathLike[str], dest: str | os.PathLike[str]
     audio = load_audio(source)
     factor = np.float32(10.0 ** (gain_db / 20.0))
     target = Path(dest)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
+    os.close(private_file(target))  # 0600 before soundfile writes into it
     with sf.SoundFile(str(target), "w", samplerate=audio.sample_rate_hz,
                       channels=audio.channels, subtype="PCM_24", format="WAV") as out:
         for first in range(0, audio.frames, BLOCK_FRAMES):

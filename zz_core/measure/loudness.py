@@ -100,44 +100,80 @@ def segment_mean_squares(samples: np.ndarray, sample_rate_hz: int) -> np.ndarray
 
     A trailing partial segment is dropped, as BS.1770 discards incomplete blocks.
     """
-    seg = segment_length(sample_rate_hz)
-    n_segments = samples.shape[1] // seg
-    sos = k_weighting_sos(sample_rate_hz)
-    total = np.zeros(n_segments)
-    for channel, weight in enumerate(channel_weights(samples.shape[0])):
-        if weight == 0.0:
-            continue
-        total += weight * _channel_segment_mean_squares(samples[channel], sos, seg, n_segments)
-    return total
+    meter = SegmentMeter(sample_rate_hz, samples.shape[0])
+    meter.feed(samples)
+    return meter.finish()
 
 
-def _channel_segment_mean_squares(
-    x: np.ndarray, sos: np.ndarray, seg: int, n_segments: int
-) -> np.ndarray:
-    out = np.empty(n_segments)
-    _k_weighted_mean_squares(np.ascontiguousarray(x, dtype=np.float32), sos, seg, out)
-    return out
+class SegmentMeter:
+    """``segment_mean_squares`` block by block: feed (channels, frames) float32 blocks in
+    order, then ``finish``. The biquad state and the partly filled segment of each channel
+    carry over from one block to the next, so any cut gives the same values as one pass."""
+
+    def __init__(self, sample_rate_hz: int, channels: int) -> None:
+        self._seg = segment_length(sample_rate_hz)
+        self._sos = k_weighting_sos(sample_rate_hz)
+        self._weights = channel_weights(channels)
+        self._state = np.zeros((channels, self._sos.shape[0], 2))
+        self._carry = np.zeros((channels, 2))  # running sum of squares, samples in it
+        self._parts: list[list[np.ndarray]] = [[] for _ in range(channels)]
+        self._frames = 0
+
+    def feed(self, block: np.ndarray) -> None:
+        """Filter the next (channels, frames) block."""
+        self._frames += block.shape[1]
+        for channel, weight in enumerate(self._weights):
+            if weight == 0.0:
+                continue
+            carry = self._carry[channel]
+            out = np.empty((int(carry[1]) + block.shape[1]) // self._seg)
+            done = _k_weighted_stream(np.ascontiguousarray(block[channel], dtype=np.float32),
+                                      self._sos, self._seg, self._state[channel], carry, out)
+            self._parts[channel].append(out[:done])
+
+    def finish(self) -> np.ndarray:
+        """The weighted mean squares of every whole segment fed, shape (segments,)."""
+        total = np.zeros(self._frames // self._seg)
+        for channel, weight in enumerate(self._weights):
+            if weight == 0.0:
+                continue
+            parts = self._parts[channel]
+            total += weight * (np.concatenate(parts) if parts else np.zeros(0))
+        return total
 
 
 @numba.njit(cache=True, nogil=True)
-def _k_weighted_mean_squares(
-    x: np.ndarray, sos: np.ndarray, seg: int, out: np.ndarray
-) -> None:  # pragma: no cover - compiled
+def _k_weighted_stream(
+    x: np.ndarray, sos: np.ndarray, seg: int, state: np.ndarray, carry: np.ndarray,
+    out: np.ndarray,
+) -> int:  # pragma: no cover - compiled
     """Cascade of biquads (transposed direct form II, float64 state, as scipy's sosfilt),
-    squared and averaged per ``seg`` samples into ``out``, in one pass without temporaries."""
+    squared and averaged per ``seg`` samples into ``out``, in one pass without temporaries.
+
+    ``state`` (sections, 2) and ``carry`` (sum of squares and count of the segment under
+    way) continue from the previous block and are updated; returns the segments written.
+    """
     sections = sos.shape[0]
-    state = np.zeros((sections, 2))
-    for s in range(out.shape[0]):
-        total = 0.0
-        for i in range(s * seg, (s + 1) * seg):
-            value = np.float64(x[i])
-            for k in range(sections):
-                y = sos[k, 0] * value + state[k, 0]
-                state[k, 0] = sos[k, 1] * value - sos[k, 4] * y + state[k, 1]
-                state[k, 1] = sos[k, 2] * value - sos[k, 5] * y
-                value = y
-            total += value * value
-        out[s] = total / seg
+    total = carry[0]
+    filled = int(carry[1])
+    written = 0
+    for i in range(x.shape[0]):
+        value = np.float64(x[i])
+        for k in range(sections):
+            y = sos[k, 0] * value + state[k, 0]
+            state[k, 0] = sos[k, 1] * value - sos[k, 4] * y + state[k, 1]
+            state[k, 1] = sos[k, 2] * value - sos[k, 5] * y
+            value = y
+        total += value * value
+        filled += 1
+        if filled == seg:
+            out[written] = total / seg
+            written += 1
+            total = 0.0
+            filled = 0
+    carry[0] = total
+    carry[1] = filled
+    return written
 
 
 def window_mean_squares(segments: np.ndarray, window_segments: int) -> np.ndarray:

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.fft
 from pydantic import BaseModel, ConfigDict
 
+from zz_core.measure.buffer import SampleBuffer
 from zz_core.measure.series import SILENCE_FLOOR_DB, finite_or_none, to_db
 
 FFT_SIZE = 8192
@@ -46,6 +47,8 @@ LEVEL_MATCH_OCTAVES_HZ = (63.0, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 800
 EMPTY_BAND_DB = -100.0
 """A band level at or below this is an empty band (above Nyquist, silence): left out of
 level matching and not drawn."""
+BAND_LEVELS_HOP_S = 1.0
+"""About how often the band levels over time are sampled (s)."""
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,32 @@ class SpectrumResult(BaseModel):
     tonal_balance: TonalBalance | None
 
 
+class BandLevels(BaseModel):
+    """The named bands' levels over time: dBFS (mean square, averaged over the front
+    pair, as ``Band.level_db``) in consecutive stretches of ``hop_s`` seconds; value i
+    covers [start_s + i hop_s, start_s + (i + 1) hop_s). None where the band is empty."""
+
+    model_config = ConfigDict(frozen=True)
+
+    start_s: float
+    hop_s: float
+    bands: dict[str, list[float | None]]
+
+    def index_at(self, time_s: float) -> int | None:
+        """The stretch holding ``time_s``, None outside the track."""
+        count = max((len(v) for v in self.bands.values()), default=0)
+        index = int(np.floor((time_s - self.start_s) / self.hop_s)) if self.hop_s > 0 else -1
+        return index if 0 <= index < count else None
+
+    def at(self, time_s: float) -> dict[str, float | None]:
+        """Each band's level (dBFS) around ``time_s``; empty outside the track."""
+        index = self.index_at(time_s)
+        if index is None:
+            return {}
+        return {name: values[index] for name, values in self.bands.items()
+                if index < len(values)}
+
+
 def front_pair(samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Left and right of (channels, frames) audio; mono is duplicated."""
     if samples.shape[0] == 1:
@@ -122,40 +151,103 @@ def band_edges(sample_rate_hz: int) -> dict[str, tuple[float, float]]:
 
 def analyse_frames(samples: np.ndarray, sample_rate_hz: int) -> SpectralFrames:
     """One STFT pass over the front pair, chunked to keep memory flat."""
-    left, right = front_pair(samples)
-    size = min(FFT_SIZE, _power_of_two_below(left.shape[0]))
-    hop = frame_hop(size, left.shape[0], sample_rate_hz)
-    window = np.hanning(size).astype(np.float32)
-    scale = 1.0 / (float(np.sum(window.astype(np.float64) ** 2)) * size)
-    freqs = np.fft.rfftfreq(size, 1.0 / sample_rate_hz)
-    edges = band_edges(sample_rate_hz)
-    membership = _band_matrix(freqs, edges)
-    starts = np.arange(0, left.shape[0] - size + 1, hop)
-    totals = [np.zeros(freqs.size) for _ in range(3)]
-    per_frame: list[list[np.ndarray]] = [[], [], []]
-    for first in range(0, starts.size, FRAMES_PER_CHUNK):
-        count = min(FRAMES_PER_CHUNK, starts.size - first)
-        spec_l = _spectra(left, first, count, size, hop, window)
-        spec_r = _spectra(right, first, count, size, hop, window)
-        powers = (_power(spec_l, spec_l), _power(spec_r, spec_r), _power(spec_l, spec_r))
-        for k, power in enumerate(powers):
-            power *= scale
-            power[:, 1:-1] *= 2.0  # one-sided spectrum: fold the negative frequencies in
-            totals[k] += power.sum(axis=0, dtype=np.float64)
-            per_frame[k].append((power @ membership).astype(np.float64))
-    frames = max(1, starts.size)
-    return SpectralFrames(
-        sample_rate_hz=sample_rate_hz,
-        hop_s=hop / sample_rate_hz,
-        freqs_hz=freqs,
-        left_psd=totals[0] / frames,
-        right_psd=totals[1] / frames,
-        cross_psd=totals[2] / frames,
-        band_names=tuple(edges),
-        frame_left=_stack(per_frame[0], len(edges)),
-        frame_right=_stack(per_frame[1], len(edges)),
-        frame_cross=_stack(per_frame[2], len(edges)),
-    )
+    analyser = FrameAnalyser(sample_rate_hz)
+    analyser.feed(samples)
+    return analyser.finish()
+
+
+class FrameAnalyser:
+    """``analyse_frames`` fed (channels, frames) blocks in order.
+
+    The frame step depends on the length (``frame_hop``): until more than
+    OVERLAP_LIMIT_S has arrived (or the end, for a shorter file) the front pair is only
+    kept. Frames are then transformed FRAMES_PER_CHUNK at a time, in the same chunks as
+    one pass over the whole file, as soon as their samples are in; only the samples the
+    next chunk needs are kept.
+    """
+
+    def __init__(self, sample_rate_hz: int) -> None:
+        self._rate = sample_rate_hz
+        self._buffer = SampleBuffer(2, 1 << 21)  # the front pair still needed
+        self._received = 0
+        self._size = self._hop = 0  # decided when the length passes OVERLAP_LIMIT_S
+        self._done = 0  # frames transformed
+        self._totals = [np.zeros(0) for _ in range(3)]
+        self._per_frame: list[list[np.ndarray]] = [[], [], []]
+        self._edges = band_edges(sample_rate_hz)
+
+    def feed(self, block: np.ndarray) -> None:
+        """The next (channels, frames) block."""
+        left, right = front_pair(block)
+        self._buffer.append(np.stack((left, right)))
+        self._received += block.shape[1]
+        if not self._size:
+            if self._received > OVERLAP_LIMIT_S * self._rate:
+                self._start(self._received)
+            return
+        self._transform(self._ready(), final=False)
+
+    def finish(self) -> SpectralFrames:
+        """The per-frame band powers and long-term spectra of everything fed."""
+        if not self._size:
+            self._start(self._received)
+        n = self._received
+        total = len(range(0, n - self._size + 1, self._hop))
+        self._transform(total, final=True)
+        size = self._size
+        freqs = np.fft.rfftfreq(size, 1.0 / self._rate)
+        frames = max(1, total)
+        totals = self._totals
+        return SpectralFrames(
+            sample_rate_hz=self._rate,
+            hop_s=self._hop / self._rate,
+            freqs_hz=freqs,
+            left_psd=totals[0] / frames,
+            right_psd=totals[1] / frames,
+            cross_psd=totals[2] / frames,
+            band_names=tuple(self._edges),
+            frame_left=_stack(self._per_frame[0], len(self._edges)),
+            frame_right=_stack(self._per_frame[1], len(self._edges)),
+            frame_cross=_stack(self._per_frame[2], len(self._edges)),
+        )
+
+    def _start(self, frames: int) -> None:
+        """Fix the frame size and step from a length (the whole one, or one past
+        OVERLAP_LIMIT_S), then transform what was kept."""
+        self._size = min(FFT_SIZE, _power_of_two_below(frames))
+        self._hop = frame_hop(self._size, frames, self._rate)
+        size = self._size
+        self._window = np.hanning(size).astype(np.float32)
+        self._scale = 1.0 / (float(np.sum(self._window.astype(np.float64) ** 2)) * size)
+        self._membership = _band_matrix(np.fft.rfftfreq(size, 1.0 / self._rate), self._edges)
+        self._totals = [np.zeros(size // 2 + 1) for _ in range(3)]
+        self._transform(self._ready(), final=False)
+
+    def _ready(self) -> int:
+        """Frames whose samples have all arrived."""
+        available = self._received - self._size
+        return 0 if available < 0 else available // self._hop + 1
+
+    def _transform(self, upto: int, *, final: bool) -> None:
+        """Transform frames ``self._done ..`` in chunks of FRAMES_PER_CHUNK: the whole
+        chunks among the first ``upto`` frames, and with ``final`` the rest too."""
+        size, hop = self._size, self._hop
+        while self._done < upto:
+            count = min(FRAMES_PER_CHUNK, upto - self._done)
+            if count < FRAMES_PER_CHUNK and not final:
+                break
+            first = self._done * hop
+            piece = self._buffer.view(first, first + (count - 1) * hop + size)
+            spec_l = _spectra(piece[0], 0, count, size, hop, self._window)
+            spec_r = _spectra(piece[1], 0, count, size, hop, self._window)
+            powers = (_power(spec_l, spec_l), _power(spec_r, spec_r), _power(spec_l, spec_r))
+            for k, power in enumerate(powers):
+                power *= self._scale
+                power[:, 1:-1] *= 2.0  # one-sided spectrum: fold the negative frequencies in
+                self._totals[k] += power.sum(axis=0, dtype=np.float64)
+                self._per_frame[k].append((power @ self._membership).astype(np.float64))
+            self._done += count
+        self._buffer.drop_before(self._done * hop)
 
 
 def frame_hop(size: int, frames: int, sample_rate_hz: int) -> int:
@@ -189,6 +281,25 @@ def _band_matrix(freqs: np.ndarray, edges: dict[str, tuple[float, float]]) -> np
 
 def _stack(parts: list[np.ndarray], bands: int) -> np.ndarray:
     return np.concatenate(parts) if parts else np.zeros((0, bands))
+
+
+def band_levels(frames: SpectralFrames, hop_s: float = BAND_LEVELS_HOP_S) -> BandLevels:
+    """The named bands' levels over time from the STFT pass, in stretches of a whole
+    number of frames lasting about ``hop_s`` (frames grouped by their centre time)."""
+    per = max(1, round(hop_s / frames.hop_s))
+    count = frames.frames // per
+    window_s = (frames.freqs_hz.size - 1) * 2 / frames.sample_rate_hz  # FFT length
+    start = window_s / 2 - frames.hop_s / 2
+    levels: dict[str, list[float | None]] = {}
+    for column, name in enumerate(frames.band_names):
+        power = (frames.frame_left[: count * per, column]
+                 + frames.frame_right[: count * per, column]) / 2.0
+        mean = power.reshape(count, per).mean(axis=1) if count else np.empty(0)
+        with np.errstate(divide="ignore"):
+            db = 10.0 * np.log10(np.maximum(mean, 0.0))
+        levels[name] = [round(float(v), 1) if v > EMPTY_BAND_DB else None for v in db]
+    return BandLevels(start_s=round(max(0.0, start), 3), hop_s=round(per * frames.hop_s, 4),
+                      bands=levels)
 
 
 def band_power(frames: SpectralFrames, low_hz: float, high_hz: float) -> float:

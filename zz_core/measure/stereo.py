@@ -77,19 +77,42 @@ def segment_products(
     samples: np.ndarray, segment: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Sums of L*L, R*R and L*R over each ``segment``-sample stretch of the front pair."""
-    left, right = front_pair(samples)
-    n_segments = left.shape[0] // segment
-    out = np.zeros((3, n_segments))
-    step = max(1, (1 << 20) // segment)
-    for first in range(0, n_segments, step):
-        last = min(first + step, n_segments)
-        lo, hi = first * segment, last * segment
-        l_part = np.asarray(left[lo:hi], dtype=np.float64).reshape(-1, segment)
-        r_part = np.asarray(right[lo:hi], dtype=np.float64).reshape(-1, segment)
-        out[0, first:last] = np.einsum("ij,ij->i", l_part, l_part)
-        out[1, first:last] = np.einsum("ij,ij->i", r_part, r_part)
-        out[2, first:last] = np.einsum("ij,ij->i", l_part, r_part)
-    return out[0], out[1], out[2]
+    products = SegmentProducts(segment)
+    products.feed(samples)
+    return products.finish()
+
+
+class SegmentProducts:
+    """``segment_products`` fed (channels, frames) blocks in order; a segment cut by a
+    block edge is completed by the next block."""
+
+    def __init__(self, segment: int) -> None:
+        self._segment = segment
+        self._rest = np.zeros((2, 0), dtype=np.float32)  # front pair of the open segment
+        self._parts: list[np.ndarray] = []
+
+    def feed(self, block: np.ndarray) -> None:
+        """The next (channels, frames) block."""
+        left, right = front_pair(block)
+        if self._rest.shape[1]:
+            left = np.concatenate((self._rest[0], left))
+            right = np.concatenate((self._rest[1], right))
+        segment = self._segment
+        whole = left.shape[0] // segment * segment
+        step = max(1, (1 << 20) // segment) * segment
+        for lo in range(0, whole, step):
+            hi = min(lo + step, whole)
+            l_part = np.asarray(left[lo:hi], dtype=np.float64).reshape(-1, segment)
+            r_part = np.asarray(right[lo:hi], dtype=np.float64).reshape(-1, segment)
+            self._parts.append(np.stack((np.einsum("ij,ij->i", l_part, l_part),
+                                         np.einsum("ij,ij->i", r_part, r_part),
+                                         np.einsum("ij,ij->i", l_part, r_part))))
+        self._rest = np.stack((left[whole:], right[whole:])).astype(np.float32, copy=False)
+
+    def finish(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(L*L, R*R, L*R) per whole segment fed."""
+        out = np.concatenate(self._parts, axis=1) if self._parts else np.zeros((3, 0))
+        return out[0], out[1], out[2]
 
 
 def measure_stereo(
@@ -101,7 +124,21 @@ def measure_stereo(
 ) -> StereoResult:
     """Stereo figures of (channels, frames) audio; ``frames`` is the spectrum module's
     STFT pass over the same audio and ``segment`` the 100 ms step in samples."""
-    ll, rr, lr = segment_products(samples, segment)
+    return stereo_from_products(segment_products(samples, segment), samples.shape[0], frames,
+                                segment, sample_rate_hz, low_end_hz)
+
+
+def stereo_from_products(
+    products: tuple[np.ndarray, np.ndarray, np.ndarray],
+    channels: int,
+    frames: SpectralFrames,
+    segment: int,
+    sample_rate_hz: int,
+    low_end_hz: float = LOW_END_HZ,
+) -> StereoResult:
+    """Stereo figures from the front pair's ``segment_products`` and the STFT pass
+    (``channels``: how many the file has)."""
+    ll, rr, lr = products
     total_ll, total_rr, total_lr = float(ll.sum()), float(rr.sum()), float(lr.sum())
     low_ll, low_rr, low_lr = _band_powers(frames, 20.0, low_end_hz)
     windows = np.ones(WINDOW_SEGMENTS)
@@ -109,7 +146,7 @@ def measure_stereo(
                    else np.empty(0) for v in (ll, rr, lr)]
     segment_s = segment / sample_rate_hz
     return StereoResult(
-        source=_source(samples.shape[0]),
+        source=_source(channels),
         correlation=_ratio(correlation_from_powers(total_ll, total_rr, total_lr)),
         width=_ratio(width_from_powers(total_ll, total_rr, total_lr)),
         balance_db=_balance_db(total_ll, total_rr),

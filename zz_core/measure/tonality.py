@@ -136,10 +136,11 @@ def _mode(index: int) -> Mode:
 def mean_chroma(features: MusicFeatures) -> np.ndarray | None:
     """Mean of the per-frame chroma over non-silent frames; None if there are none."""
     active = active_frames(features)
-    chroma = np.asarray(features.chroma, dtype=float)
+    chroma = np.asarray(features.chroma)
     if chroma.shape[1] != active.size or not active.any():
         return None
-    profile = chroma[:, active].mean(axis=1)
+    # one pitch class at a time: a float64 copy of one row, not of the whole chroma
+    profile = np.array([np.asarray(row, dtype=float)[active].mean() for row in chroma])
     return profile if profile.sum() > 0.0 else None
 
 

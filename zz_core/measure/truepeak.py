@@ -25,6 +25,8 @@ from dataclasses import dataclass
 import numba
 import numpy as np
 
+from zz_core.measure.buffer import SampleBuffer
+
 MIN_COARSE_RATE_HZ = 192_000
 FINE_MULTIPLIER = 4
 TAPS_PER_PHASE = 24
@@ -99,82 +101,161 @@ def _abs_max(values: np.ndarray) -> float:
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
 def _coarse_pass(
-    x: np.ndarray, h: np.ndarray, segment: int, l1_gain: float, grid: float,
-    segment_peaks: np.ndarray, block_bounds: np.ndarray,
+    x: np.ndarray, base: int, n: int, h: np.ndarray, segment: int, l1_gain: float,
+    grid: float, first_segment: int, segment_peaks: np.ndarray, block_bounds: np.ndarray,
 ) -> None:  # pragma: no cover - compiled
-    """Per-segment coarse peaks and per-block upper bounds (see module docstring)."""
-    n = x.shape[0]
+    """Coarse peaks and per-block upper bounds (see module docstring) of the segments
+    ``first_segment ..`` (one per row of ``segment_peaks``/``block_bounds``).
+
+    ``x`` holds the channel's samples from index ``base`` on (at least TAPS_PER_PHASE
+    before the first segment and after the last one, where the channel has them); ``n``
+    is the channel's length, or more than has arrived while its end is not known.
+    """
     taps = h.shape[1]
     left = taps // 2 - 1
     blocks_per_segment = block_bounds.shape[1]
     acc = np.empty(BLOCK, dtype=np.float32)
-    for s in range(segment_peaks.shape[0]):
-        first = s * segment
+    for row in range(segment_peaks.shape[0]):
+        first = (first_segment + row) * segment
         last = min(first + segment, n)
-        best = _abs_max(x[first:last])
+        best = _abs_max(x[first - base : last - base])
         for b in range(blocks_per_segment):
             start = first + b * BLOCK
             if start >= last:
-                block_bounds[s, b] = 0.0
+                block_bounds[row, b] = 0.0
                 continue
             width = min(BLOCK, last - start)
             lo = start - left
             hi = start + width + taps - left
-            local = _abs_max(x[max(lo, 0) : min(hi, n)])
+            local = _abs_max(x[max(lo, 0) - base : min(hi, n) - base])
             if lo < 0 or hi > n:
-                block_bounds[s, b] = local  # at the file's ends: samples only
+                block_bounds[row, b] = local  # at the file's ends: samples only
                 continue
             if local * l1_gain <= best:
-                block_bounds[s, b] = local * l1_gain
+                block_bounds[row, b] = local * l1_gain
                 continue
-            value = max(_block_max(x, h, start, width, acc), local)
-            block_bounds[s, b] = value * grid
+            value = max(_block_max(x, h, start - base, width, acc), local)
+            block_bounds[row, b] = value * grid
             best = max(best, value)
-        segment_peaks[s] = best
+        segment_peaks[row] = best
 
 
 @numba.njit(cache=True, nogil=True, fastmath=True)
-def _fine_pass(
-    x: np.ndarray, h: np.ndarray, starts: np.ndarray, widths: np.ndarray,
-    bounds: np.ndarray, best: float, found: np.ndarray,
-) -> float:  # pragma: no cover - compiled
-    """Re-read blocks (sorted by descending bound) until none can beat ``best``.
-
-    ``found[k]`` receives block k's fine peak (0 where it was not read).
-    """
+def _fine_reads(x: np.ndarray, base: int, h: np.ndarray, starts: np.ndarray,
+                widths: np.ndarray, found: np.ndarray) -> None:  # pragma: no cover - compiled
+    """``found[k]``: the fine-grid peak of the block at ``starts[k]`` (``widths[k]`` long)."""
     acc = np.empty(BLOCK, dtype=np.float32)
     for k in range(starts.shape[0]):
-        if bounds[k] <= best:
-            break
-        found[k] = _block_max(x, h, starts[k], widths[k], acc)
-        best = max(best, found[k])
-    return best
+        found[k] = _block_max(x, h, starts[k] - base, widths[k], acc)
 
 
 def channel_true_peak(channel: np.ndarray, sample_rate_hz: int,
                       segment: int) -> ChannelTruePeak:
     """True peak of one channel and of each ``segment``-sample stretch of it (linear)."""
-    x = np.ascontiguousarray(channel, dtype=np.float32)
-    factor = coarse_factor(sample_rate_hz)
-    fine = factor * FINE_MULTIPLIER
-    coarse_h = interpolation_filter(factor)
-    n_segments = max(1, math.ceil(x.shape[0] / segment))
-    blocks_per_segment = math.ceil(segment / BLOCK)
-    segment_peaks = np.zeros(n_segments, dtype=np.float32)
-    bounds = np.zeros((n_segments, blocks_per_segment), dtype=np.float32)
-    l1_gain = float(np.abs(coarse_h).sum(axis=1).max())
-    _coarse_pass(x, coarse_h, segment, l1_gain, grid_bound(factor), segment_peaks, bounds)
-    peak = float(segment_peaks.max()) if x.size else 0.0
-    flat = bounds.ravel()
-    candidates = np.flatnonzero(flat > peak)
-    if candidates.size:
-        order = candidates[np.argsort(flat[candidates])[::-1]]
-        seg_index, block_index = np.divmod(order, blocks_per_segment)
-        starts = (seg_index * segment + block_index * BLOCK).astype(np.int64)
-        widths = np.minimum(BLOCK, np.minimum((seg_index + 1) * segment, x.shape[0]) - starts)
-        found = np.zeros(order.size, dtype=np.float32)
-        peak = float(_fine_pass(x, interpolation_filter(fine), starts, widths.astype(np.int64),
-                                flat[order], peak, found))
-        np.maximum.at(segment_peaks, seg_index, found)
-    return ChannelTruePeak(peak=peak, segment_peaks=segment_peaks.astype(np.float64),
-                           coarse_factor=factor, fine_factor=fine)
+    meter = TruePeakMeter(sample_rate_hz, segment)
+    meter.feed(channel)
+    return meter.finish()
+
+
+class TruePeakMeter:
+    """True peak of one channel fed block by block (float32 samples in order).
+
+    The coarse pass runs on each segment as soon as the samples it reads (the filter's
+    taps past its end) have arrived, keeping only that much history. The fine pass reads
+    a block while its samples are at hand if its upper bound beats the coarse maximum so
+    far (which can only grow, so this covers every block the two-pass reading would
+    re-read); it keeps the fine value of those that can still matter, and ``finish``
+    replays the descending-bound reading of the module docstring on them, so the result
+    is the one-pass result whatever the blocks.
+    """
+
+    _UNKNOWN_END = 2**62
+
+    def __init__(self, sample_rate_hz: int, segment: int) -> None:
+        self._segment = segment
+        self.coarse = coarse_factor(sample_rate_hz)
+        self.fine = self.coarse * FINE_MULTIPLIER
+        self._coarse_h = interpolation_filter(self.coarse)
+        self._fine_h = interpolation_filter(self.fine)
+        self._l1_gain = float(np.abs(self._coarse_h).sum(axis=1).max())
+        self._grid = grid_bound(self.coarse)
+        self._blocks = math.ceil(segment / BLOCK)
+        self._left = TAPS_PER_PHASE // 2 - 1
+        self._right = TAPS_PER_PHASE - self._left
+        self._buffer = SampleBuffer(1, 1 << 19)
+        self._received = 0
+        self._done = 0  # segments measured
+        self._peaks: list[np.ndarray] = []
+        self._coarse_max = 0.0
+        # blocks read finely that may still matter: flat block index, bound, fine peak
+        self._kept_index = np.zeros(0, dtype=np.int64)
+        self._kept_bound = np.zeros(0, dtype=np.float32)
+        self._kept_found = np.zeros(0, dtype=np.float32)
+
+    def feed(self, samples: np.ndarray) -> None:
+        """The next samples of the channel (1-D)."""
+        x = np.asarray(samples, dtype=np.float32)
+        self._buffer.append(x)
+        self._received += x.shape[0]
+        ready = max(0, (self._received - self._right) // self._segment)
+        self._measure(ready, self._UNKNOWN_END)
+        self._buffer.drop_before(self._done * self._segment - self._left)
+
+    def finish(self) -> ChannelTruePeak:
+        """The channel's true peak, overall and per segment."""
+        n = self._received
+        self._measure(max(1, math.ceil(n / self._segment)), n)
+        segment_peaks = np.concatenate(self._peaks)
+        peak = float(segment_peaks.max()) if n else 0.0
+        wanted = self._kept_bound > peak
+        index = self._kept_index[wanted]
+        bounds, found = self._kept_bound[wanted], self._kept_found[wanted]
+        if index.size:
+            order = np.argsort(bounds)[::-1]
+            index, bounds, found = index[order], bounds[order], found[order]
+            # read in descending bound order while a bound beats the best so far
+            best_before = np.maximum.accumulate(
+                np.concatenate(([peak], found[:-1].astype(np.float64))))
+            stop = np.flatnonzero(bounds <= best_before)
+            read = int(stop[0]) if stop.size else index.size
+            if read:
+                peak = max(peak, float(found[:read].max()))
+                np.maximum.at(segment_peaks, index[:read] // self._blocks, found[:read])
+        return ChannelTruePeak(peak=peak, segment_peaks=segment_peaks.astype(np.float64),
+                               coarse_factor=self.coarse, fine_factor=self.fine)
+
+    def _measure(self, upto: int, n: int) -> None:
+        """Run both passes on segments ``self._done .. upto - 1``."""
+        count = upto - self._done
+        if count <= 0:
+            return
+        peaks = np.zeros(count, dtype=np.float32)
+        bounds = np.zeros((count, self._blocks), dtype=np.float32)
+        x, base = self._buffer.view()[0], self._buffer.start
+        _coarse_pass(x, base, n, self._coarse_h, self._segment,
+                     self._l1_gain, self._grid, self._done, peaks, bounds)
+        self._coarse_max = max(self._coarse_max, float(peaks.max()))
+        flat = bounds.ravel()
+        candidates = np.flatnonzero(flat > self._coarse_max)
+        if candidates.size:
+            rows, blocks = np.divmod(candidates, self._blocks)
+            starts = (self._done + rows) * self._segment + blocks * BLOCK
+            widths = np.minimum(BLOCK, np.minimum((self._done + rows + 1) * self._segment, n)
+                                - starts)
+            found = np.zeros(candidates.size, dtype=np.float32)
+            _fine_reads(x, base, self._fine_h, starts.astype(np.int64),
+                        widths.astype(np.int64), found)
+            # a fine peak that neither beats the coarse maximum nor its own segment's
+            # coarse peak changes nothing, whether the final reading gets to it or not
+            matters = (found > self._coarse_max) | (found > peaks[rows])
+            self._kept_index = np.concatenate(
+                (self._kept_index, candidates[matters] + self._done * self._blocks))
+            self._kept_bound = np.concatenate((self._kept_bound, flat[candidates][matters]))
+            self._kept_found = np.concatenate((self._kept_found, found[matters]))
+        alive = self._kept_bound > self._coarse_max
+        if not alive.all():
+            self._kept_index = self._kept_index[alive]
+            self._kept_bound = self._kept_bound[alive]
+            self._kept_found = self._kept_found[alive]
+        self._peaks.append(peaks)
+        self._done = upto

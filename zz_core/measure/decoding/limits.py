@@ -5,13 +5,22 @@ Every refusal is an ``AudioDecodeError`` carrying one plain sentence without the
 
 from __future__ import annotations
 
+import math
+
+from zz_core import fmt
 from zz_core.errors import AudioDecodeError
+from zz_core.measure import MAX_DURATION_S as MAX_DURATION_S  # the longest file (3 h)
 
 MIN_DURATION_S: float = 1.0
 MIN_SAMPLE_RATE_HZ = 8000
 MAX_SAMPLE_RATE_HZ = 192000
 MAX_CHANNELS = 8
-MAX_DURATION_S = 3 * 3600  # the longest file accepted, in seconds (3 h)
+# An estimated length is only refused up front this far over MAX_DURATION_S when it is a
+# guess from an MP3's first frame (a VBR file without a frame count can be hours off);
+# the container's own estimates (Ogg granule, M4A/WebM/WMA durations) are refused as soon
+# as they pass it. Either way decoding stops and refuses when it passes MAX_DURATION_S.
+MP3_ESTIMATE_SLACK = 1.5
+MAX_SAMPLE_MAGNITUDE = 1000.0  # +60 dBFS: float files hold overs, nothing real reaches this
 
 BLOCK_FRAMES = 2**18  # frames per decoded block (load_audio's scratch space is one block)
 PROBE_SAMPLE_S = 5.0  # how much audio the bounded-sample check decodes, in seconds
@@ -48,6 +57,34 @@ def check_decoded_duration(duration_s: float) -> None:
             f"the audio is {duration_s:.1f} s long; at least {MIN_DURATION_S:.1f} s is needed")
     if duration_s > MAX_DURATION_S:
         raise too_long()
+
+
+def check_stated_length(frames: int | None, rate: int, exact: bool, mp3: bool) -> None:
+    """Refuse, before decoding, a length the header states (``exact``) or estimates over
+    MAX_DURATION_S (an MP3's bitrate guess only when it is MP3_ESTIMATE_SLACK over)."""
+    if frames is None or rate <= 0:
+        return
+    seconds = frames / rate
+    limit = MAX_DURATION_S * (MP3_ESTIMATE_SLACK if mp3 and not exact else 1.0)
+    if seconds > limit:
+        raise too_long() if exact else AudioDecodeError(
+            f"the audio is about {fmt.duration(seconds)} long by its header; the most we "
+            f"can analyse is {fmt.duration(MAX_DURATION_S)}")
+
+
+def check_samples(high: float, low: float) -> None:
+    """Refuse audio whose largest and smallest sample (full scale 1.0) are not finite or
+    lie beyond MAX_SAMPLE_MAGNITUDE: no recording holds that, a damaged float file does,
+    and the measurements would overflow."""
+    if not (math.isfinite(high) and math.isfinite(low)):
+        raise AudioDecodeError("the audio contains NaN or infinite samples")
+    peak = max(high, -low)
+    if peak > MAX_SAMPLE_MAGNITUDE:
+        raise AudioDecodeError(
+            f"the samples reach {fmt.figure(20 * math.log10(peak), 'dBFS', 0, sign=True)}; "
+            "real audio stays under "
+            f"{fmt.figure(20 * math.log10(MAX_SAMPLE_MAGNITUDE), 'dBFS', 0, sign=True)}, so "
+            "this looks like a damaged floating-point file, not a recording")
 
 
 def too_long() -> AudioDecodeError:

@@ -43,11 +43,14 @@ from zz_core.measure.decoding.limits import (
     SHORT_READ_TOLERANCE_S,
     check_decoded_duration,
     check_layout,
+    check_samples,
+    check_stated_length,
     decoder_failed,
     too_long,
     truncated,
 )
 from zz_core.measure.decoding.models import AudioInfo
+from zz_core.measure.decoding.quiet import quiet_native_stderr
 
 Source = Path | bytes
 
@@ -81,8 +84,15 @@ class _SoundfileDecoder:
         self.sample_rate_hz, self.channels = int(sound.samplerate), int(sound.channels)
         self.partial = 0
         self._raw = _raw_reader(sound)
+        self._mpeg = sound.format == "MP3"  # libmpg123 prints its notes on stderr
 
     def read_into(self, out: np.ndarray) -> int:
+        if self._mpeg:
+            with quiet_native_stderr():
+                return self._read_into(out)
+        return self._read_into(out)
+
+    def _read_into(self, out: np.ndarray) -> int:
         self.partial = 0
         if self._raw is None:
             self.partial = len(self._sound.read(frames=len(out), dtype="float32",
@@ -150,8 +160,9 @@ def open_source(source: Source, hint: str, resources: ExitStack, start: bool = T
     if container is not None and _wants_ffmpeg(header):
         return _open_ffmpeg(source, container, hint, header, resources, start)
     try:
-        sound = sf.SoundFile(io.BytesIO(source)) if isinstance(source, bytes) else (
-            sf.SoundFile(str(source)))
+        with quiet_native_stderr(container is None or container is ct.MP3):
+            sound = sf.SoundFile(io.BytesIO(source)) if isinstance(source, bytes) else (
+                sf.SoundFile(str(source)))
     except _DECODER_ERRORS:
         return _open_ffmpeg(source, _needed(container), hint, header, resources, start)
     resources.callback(sound.close)
@@ -169,8 +180,7 @@ def open_source(source: Source, hint: str, resources: ExitStack, start: bool = T
                      source_format=_describe(sound))
     if sound.frames <= 0 and frames <= 0:
         raise AudioDecodeError("the file holds no audio")
-    if exact and frames / decoder.sample_rate_hz > MAX_DURATION_S:
-        raise too_long()
+    check_stated_length(frames, decoder.sample_rate_hz, exact, sound.format == "MP3")
     return _Opened(info, decoder, header)
 
 
@@ -247,6 +257,7 @@ def _open_ffmpeg(source: Source, container: ct.Container, hint: str, header: ct.
         sample_rate_hz=rate, channels=channels,
         frames=None if estimate is None else round(estimate * rate),
         length_exact=False, decoder="ffmpeg", source_format=f"{container.name} via ffmpeg")
+    check_stated_length(info.frames, rate, False, container is ct.MP3)
     return _Opened(info, decoder, header)
 
 
@@ -371,8 +382,7 @@ class BlockStream:
 
     def _account(self, block: np.ndarray) -> None:
         high, low = float(block.max()), float(block.min())
-        if not (np.isfinite(high) and np.isfinite(low)):
-            raise AudioDecodeError("the audio contains NaN or infinite samples")
+        check_samples(high, low)
         if high > 1.0 or low < -1.0:
             self.overs += int(np.count_nonzero(block > 1.0)) + int(np.count_nonzero(block < -1.0))
         self.peak = max(self.peak, high, -low)
