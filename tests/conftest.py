@@ -12,15 +12,19 @@ neither is possible the PostgreSQL cases are skipped with the reason.
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
+import sys
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +32,7 @@ import pytest
 from sqlalchemy.engine import Engine, make_url
 
 from tests.llm_server import LLMServer
+from tests.s3server import s3_endpoint, s3_storage  # noqa: F401  (fixtures: moto S3)
 
 if TYPE_CHECKING:
     from zz_core.judge.models import AnalysisResult
@@ -256,3 +261,135 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         if on_postgres or fixtures & SLOW_FIXTURES or SLOW_FOLDERS & set(item.path.parts):
             item.add_marker(pytest.mark.slow)
+
+
+# --- Redis and queue workers (the scale-out issue) ------------------------------------------
+
+REDIS_START_TIMEOUT_S = 20
+WORKER_START_TIMEOUT_S = 120
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A throwaway Redis (Debian's ``redis-server``, ``apt-get install redis-server``) on a
+    free port of 127.0.0.1, nothing persisted; its URL (database 0). Skipped when the
+    binary is missing."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        pytest.skip("the queue tests need redis-server (apt-get install redis-server)")
+    folder = tmp_path_factory.mktemp("redis")
+    port = _free_port()
+    process = subprocess.Popen(
+        [binary, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly",
+         "no", "--dir", str(folder), "--protected-mode", "yes"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"redis://127.0.0.1:{port}"
+    import redis
+
+    deadline = time.monotonic() + REDIS_START_TIMEOUT_S
+    while True:
+        try:
+            redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+            break
+        except redis.exceptions.ConnectionError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.skip("could not start a throwaway redis-server")
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+@pytest.fixture
+def queue_url(redis_server: str) -> Iterator[str]:
+    """An empty Redis database for one test (flushed before and after)."""
+    import redis
+
+    url = f"{redis_server}/1"
+    client = redis.Redis.from_url(url)
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()
+
+
+class QueueWorker:
+    """One ``python -m zz_core worker`` process (its own process group, so a SIGKILL of
+    the group takes its forked processes with it); output in ``log``."""
+
+    def __init__(self, env: dict[str, str], log: Path, concurrency: int, queues: str) -> None:
+        self.log = log
+        self._handle = log.open("wb")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "zz_core", "worker", f"--concurrency={concurrency}",
+             f"--queues={queues}", "--loglevel=INFO"],
+            cwd=ROOT, env=env, stdout=self._handle, stderr=subprocess.STDOUT,
+            start_new_session=True)
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def wait_ready(self, timeout_s: float = WORKER_START_TIMEOUT_S) -> QueueWorker:
+        deadline = time.monotonic() + timeout_s
+        while " ready." not in self.output():
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the worker exited:\n{self.output()[-3000:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start:\n{self.output()[-3000:]}")
+            time.sleep(0.2)
+        return self
+
+    def children(self) -> list[int]:
+        """The worker's forked processes (the ones that run the analyses)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    status = (entry / "status").read_text()
+                except OSError:
+                    continue
+                if f"\nPPid:\t{self.pid}\n" in status:
+                    found.append(int(entry.name))
+        return found
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker: its main process and every forked one."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.pid, signal.SIGKILL)
+        self.process.wait(30)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.pid, signal.SIGTERM)
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        self._handle.close()
+
+
+@pytest.fixture
+def queue_workers(tmp_path: Path) -> Iterator[Callable[..., QueueWorker]]:
+    """Start real queue workers: ``start(env, concurrency=1, queues=...)`` with the
+    settings in ``env`` (added to this environment); all stopped at the end."""
+    started: list[QueueWorker] = []
+
+    def start(env: dict[str, str], concurrency: int = 1,
+              queues: str = "interactive,batch") -> QueueWorker:
+        worker = QueueWorker({**os.environ, **env}, tmp_path / f"worker{len(started)}.log",
+                             concurrency, queues)
+        started.append(worker)
+        return worker
+
+    yield start
+    for worker in started:
+        worker.stop()

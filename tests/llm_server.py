@@ -8,6 +8,8 @@ with the final usage chunk when ``stream_options.include_usage`` is set), so the
     server.fail(429, "rate_limit_exceeded")        # an HTTP error
     server.answer("slow", delay_s=5)               # for timeouts
     server.answer("...", usage=False)              # a server that reports no usage
+    server.answer(raw_body=b"\xff\xfe")              # a 200 whose body is not UTF-8
+    server.answer(raw_events=(b"not-json",))       # an event stream of malformed events
 
 and reads ``server.requests`` to see exactly what the app sent.
 """
@@ -39,6 +41,8 @@ class Script:
     reject_stream_options: bool = False
     cut_after_chunks: int | None = None  # drop the connection mid-stream
     prompt_tokens: int = 0  # 0: a word count of the prompt
+    raw_body: bytes | None = None  # a 200 with exactly these bytes as its body
+    raw_events: tuple[bytes, ...] | None = None  # "data: <each>" events, then [DONE]
     responder: Callable[[dict[str, Any]], str] | None = None
 
 
@@ -118,6 +122,8 @@ def _handler_for(state: LLMServer) -> type[BaseHTTPRequestHandler]:
                 state._queue.appendleft(script)  # the client's retry gets the reply
                 return self._error(400, "invalid_request_error",
                                    "Unrecognized request argument supplied: stream_options")
+            if script.raw_body is not None:
+                return self._raw(bool(body.get("stream")), script.raw_body)
             text = script.responder(body) if script.responder else script.text
             if body.get("stream"):
                 return self._stream(body, script, text)
@@ -128,6 +134,13 @@ def _handler_for(state: LLMServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "text/event-stream")
             self.send_header("Connection", "close")
             self.end_headers()
+            if script.raw_events is not None:
+                for event in script.raw_events:
+                    self.wfile.write(b"data: " + event + b"\n\n")
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+                self.close_connection = True
+                return
             include_usage = script.usage and bool(
                 (body.get("stream_options") or {}).get("include_usage"))
             for index, chunk in enumerate(_chunks(body, script, text, include_usage)):
@@ -141,6 +154,14 @@ def _handler_for(state: LLMServer) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(b"data: [DONE]\n\n")
             self.wfile.flush()
             self.close_connection = True
+
+        def _raw(self, stream: bool, data: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type",
+                             "text/event-stream" if stream else "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
 
         def _error(self, status: int, code: str, message: str) -> None:
             self._json(status, {"error": {"message": message, "type": code, "code": code}})

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
 
-from zz_core.config import SettingsError, load_settings, persistent_cookie_key
+from zz_core.config import (
+    SettingsError,
+    load_settings,
+    persistent_cookie_key,
+    private_data_dir,
+    private_dir,
+    private_file,
+)
 
 
 def test_defaults_need_nothing_configured(tmp_path: Path) -> None:
@@ -43,3 +52,37 @@ def test_the_generated_cookie_key_is_private_and_stable(tmp_path: Path) -> None:
     assert len(key) == 64
     assert persistent_cookie_key(tmp_path / "d") == key
     assert ((tmp_path / "d" / ".cookie_key").stat().st_mode & 0o777) == 0o600
+
+
+def test_private_folders_and_files_whatever_the_umask(tmp_path: Path) -> None:
+    previous = os.umask(0)
+    try:
+        made = private_dir(tmp_path / "a" / "b")
+        existing = tmp_path / "open"
+        existing.mkdir()
+        os.chmod(existing, 0o755)
+        private_dir(existing / "inner")
+        os.close(private_file(made / "f"))
+        with pytest.raises(FileExistsError):
+            private_file(made / "f", exclusive=True)
+        data = tmp_path / "data"
+        data.mkdir()
+        os.chmod(data, 0o755)
+        private_data_dir(data)
+    finally:
+        os.umask(previous)
+    assert [mode(p) for p in (tmp_path / "a", made, made / "f")] == [0o700, 0o700, 0o600]
+    assert mode(existing) == 0o755 and mode(existing / "inner") == 0o700
+    assert mode(data) == 0o700  # the data folder is made private even when it exists
+
+
+def test_login_throttle_settings(tmp_path: Path) -> None:
+    settings = load_settings(environ={"ZZ_DATA_DIR": str(tmp_path)})
+    assert (settings.login_max_failures, settings.login_client_max_failures,
+            settings.login_lock_s, settings.login_lock_max_s) == (5, 20, 30, 900)
+    with pytest.raises(SettingsError, match="login_max_failures"):
+        load_settings(environ={"ZZ_DATA_DIR": str(tmp_path), "ZZ_LOGIN_MAX_FAILURES": "0"})
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)

@@ -29,3 +29,17 @@ class InvalidValueError(ZzError, ValueError):
 
 class AlreadyExistsError(ZzError):
     """A unique value (a username) is already taken."""
+
+
+class SignInError(ZzError):
+    """A sign-in (or a password check) was refused: wrong credentials, or too many
+    attempts (``SignInLockedError``)."""
+
+
+class SignInLockedError(SignInError):
+    """Too many failed sign-ins for this account or this client: refused without looking
+    at the password until the lock ends (``retry_after_s`` seconds from now)."""
+
+    def __init__(self, message: str, retry_after_s: float) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s

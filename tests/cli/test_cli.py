@@ -213,3 +213,71 @@ def test_report_for_one_track_and_for_an_album(files: dict[str, Path],
     assert all(name in text for name in ("mix.wav", "bright.wav", "tone.wav"))
     failed = run_offline("report", str(files["bad"]), "--out", str(tmp_path / "x.pdf"))
     assert failed.returncode == 2 and not (tmp_path / "x.pdf").exists()
+
+
+# --------------------------------------------------------------------------- chat
+
+
+@pytest.fixture(scope="module")
+def dc_file(files: dict[str, Path]) -> Path:
+    audio = clean_mixdown(8.0, seed=3)
+    audio[0] += 0.02  # DC offset on the left channel only
+    return write_wav(files["mix"].parent / "dc.wav", audio, RATE)
+
+
+def test_chat_json_answers_from_the_track(dc_file: Path) -> None:
+    done = run_offline("chat", str(dc_file), "--question",
+                       "Is the DC offset on both channels or just one?", "--json")
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert set(answer) == {"answer", "sources", "usage"}
+    assert "Only the left channel carries DC offset" in answer["answer"].split("\n\n")[0]
+    assert answer["usage"]["prompt_tokens"] == 0 and answer["usage"]["would_cost_usd"] > 0
+    for source in answer["sources"]:  # as `ask --json` lists them, and about the question
+        assert set(source) >= {"document", "title", "heading", "score", "text"}
+        assert "dc" in (source["heading"] + source["text"]).lower()
+
+
+def test_chat_text_declines_what_it_cannot_measure(files: dict[str, Path]) -> None:
+    done = run_offline("chat", str(files["mix"]), "-q", "which instrument is the low end at "
+                       "0:05?", "--context", "mixdown", "--genre", "pop", "--profile", "pro")
+    assert done.returncode == 0, done.stderr
+    assert "cannot say which instrument" in done.stdout and "0:05.0" in done.stdout
+    assert "Low 60-250 Hz" in done.stdout
+    unrelated = run_offline("chat", str(files["mix"]), "-q", "tell me a joke")
+    assert unrelated.returncode == 0 and "Sources:" not in unrelated.stdout
+    empty = run_offline("chat", str(files["mix"]), "-q", "  ")
+    assert empty.returncode == 2 and "type a question" in empty.stderr
+
+
+def test_chat_through_a_compatible_endpoint(dc_file: Path, model_server: LLMServer) -> None:
+    model_server.answer("Only the left channel carries DC.", prompt_tokens=900)
+    done = run_offline("chat", str(dc_file), "-q", "Is the DC offset on one channel?",
+                       "--provider", "compatible", "--base-url", model_server.base_url,
+                       "--model", "gpt-4o-mini", "--json", ZZ_LLM_API_KEY=API_KEY)
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["answer"] == "Only the left channel carries DC."
+    assert answer["usage"]["prompt_tokens"] == 900
+    question = model_server.requests[-1]["messages"][-1]["content"]
+    assert question == "<user_text>Is the DC offset on one channel?</user_text>"
+
+
+def test_chat_with_a_malformed_endpoint_reply_is_one_line(dc_file: Path,
+                                                          model_server: LLMServer) -> None:
+    model_server.answer(raw_events=(b"not-json",))
+    done = run_offline("chat", str(dc_file), "-q", "how loud?", "--provider", "compatible",
+                       "--base-url", model_server.base_url, ZZ_LLM_API_KEY=API_KEY)
+    assert done.returncode == 2 and "is not JSON" in done.stderr
+    assert "Traceback" not in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_file_name_too_long_fails_alone(files: dict[str, Path]) -> None:
+    long_name = files["mix"].parent / ("x" * 300 + ".wav")
+    done = run("analyze", str(files["tone"]), str(long_name), str(files["mix"]), "--json")
+    assert done.returncode == 2
+    assert [json.loads(line)["file_name"] for line in done.stdout.splitlines()] == [
+        "tone.wav", "mix.wav"]
+    [error] = done.stderr.strip().splitlines()
+    assert "x" * 300 in error and "File name too long" in error
+    assert "Traceback" not in done.stderr

@@ -15,6 +15,8 @@ from zz_core.judge.models import AnalysisOptions, AnalysisResult
 from zz_core.judge.pipeline import analyze_file
 from zz_core.services import analyses, uploads
 from zz_core.services.workspace import Workspace
+from zz_core.store import analyses as analysis_store
+from zz_core.store.objects import S3Objects
 
 OPTIONS = AnalysisOptions(context="mixdown", genre="electronic", subgenre="techno")
 
@@ -120,3 +122,59 @@ def test_analyse_files_compares_with_the_reference_or_stops_at_it(tmp_path: Path
     missing = str(tmp_path / "gone.wav")
     assert [(o.path, o.result) for o in analyses.analyse_files([str(track)], missing,
                                                                OPTIONS)] == [(missing, None)]
+
+
+def test_a_job_analysis_run_again_keeps_one_result_per_step(workspace: Workspace) -> None:
+    """An interrupted job resumed (or a redelivered one) finds what it kept: no second row."""
+    project = workspace.create_project("Album").id
+    main = uploads.store_upload(workspace, project, sine_wav(), "mix.wav").track
+    reference = uploads.store_upload(workspace, project, sine_wav(freq_hz=220.0), "ref.wav",
+                                     "reference", reference_of=main.id).track
+    steps: list[tuple[float, str]] = []
+    run = Counting()
+    first = analyses.run_job_analysis(workspace, main.id, reference.id, OPTIONS,
+                                      lambda f, s: steps.append((f, s)), run)
+    assert run.calls == 2 and not first.reused and first.reference is not None
+    assert first.result.comparison is not None
+    assert [f for f, _ in steps] == sorted(f for f, _ in steps) and steps[-1][0] < 1.0
+    assert "Comparing with the reference" in [s for _, s in steps]
+    rows = {t: len(analysis_store.list_analyses(workspace.engine, workspace.user_id, t))
+            for t in (main.id, reference.id)}
+    again = analyses.run_job_analysis(workspace, main.id, reference.id, OPTIONS,
+                                      lambda f, s: None, run)
+    assert run.calls == 2 and again.analysis_id == first.analysis_id
+    assert again.result == first.result
+    assert rows == {t: len(analysis_store.list_analyses(workspace.engine, workspace.user_id, t))
+                    for t in (main.id, reference.id)}
+    other = analyses.run_job_analysis(workspace, main.id, None, OPTIONS.model_copy(
+        update={"context": "master"}), lambda f, s: None, run)
+    assert run.calls == 3 and other.result.context == "master" and other.reference is None
+
+
+def test_the_level_matched_pair_on_an_s3_store(sqlite_engine: Engine, tmp_path: Path,
+                                               s3_storage: S3Objects) -> None:
+    """The copy is made once and kept in the bucket (``listening/<user>/``); the player gets
+    local files; a copy made by another replica is fetched, not made again."""
+    workspace = Workspace(sqlite_engine, make_user(sqlite_engine, "ada"), tmp_path / "one")
+    project = workspace.create_project("Album").id
+    quiet_wav = write_wav(tmp_path / "quiet.wav", sine(-20.0, 3.0), subtype="PCM_16")
+    loud_wav = write_wav(tmp_path / "loud.wav", sine(-12.0, 3.0), subtype="PCM_16")
+    quiet = uploads.store_upload(workspace, project, quiet_wav.read_bytes(), "mix.wav").track
+    loud = uploads.store_upload(workspace, project, loud_wav.read_bytes(), "ref.wav",
+                                "reference", reference_of=quiet.id).track
+    mix = analyses.analyse_track(workspace, quiet, OPTIONS).result
+    ref = analyses.analyse_track(workspace, loud, OPTIONS).result
+    pair = analyses.level_matched_pair(workspace, quiet.id, loud.id, mix, ref)
+    assert pair is not None and pair[0] == workspace.audio_path(quiet)
+    [copy] = s3_storage.list(f"listening/{workspace.user_id}/")
+    assert pair[1] == tmp_path / "one" / "cache" / copy.key
+    assert s3_storage.read_bytes(copy.key) == pair[1].read_bytes()
+    replica = Workspace(sqlite_engine, workspace.user_id, tmp_path / "two")
+    again = analyses.level_matched_pair(replica, quiet.id, loud.id, mix, ref)
+    assert again is not None and again[1].read_bytes() == pair[1].read_bytes()
+    assert len(list(s3_storage.list("listening/"))) == 1
+    s3_storage.delete(replica.audio_key(loud) or "")
+    s3_storage.delete(copy.key)
+    assert analyses.level_matched_pair(Workspace(sqlite_engine, workspace.user_id,
+                                                 tmp_path / "three"),
+                                       quiet.id, loud.id, mix, ref) is None

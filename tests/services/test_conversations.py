@@ -6,7 +6,9 @@ from __future__ import annotations
 from tests.store.helpers import World
 from zz_core.advise.feedback import ChatTurn
 from zz_core.advise.providers import ProviderConfig, fixed_reply
+from zz_core.fmt import figure
 from zz_core.judge.models import AnalysisResult
+from zz_core.knowledge.retrieval import KnowledgeIndex
 from zz_core.services import conversations
 from zz_core.services.workspace import Workspace
 from zz_core.store import usage as token_usage
@@ -78,3 +80,24 @@ def test_the_offline_engine_writes_feedback_and_narratives(
     answer = conversations.follow_up_reply(OFFLINE, analysis_result, "pro", turns,
                                            "What about the low end?")
     assert answer.complete().text
+
+
+def test_a_track_question_is_answered_as_the_page_answers_it(
+        analysis_result: AnalysisResult, knowledge_index: KnowledgeIndex) -> None:
+    """``track_answer`` (the command line's ``chat``): facts first, and only passages about
+    the question, the same ones ``question_passages`` gives the page."""
+    question = "what is the true peak, does it clip?"
+    passages = conversations.question_passages([knowledge_index], analysis_result, question)
+    answer = conversations.track_answer(OFFLINE, analysis_result, question,
+                                        indexes=[knowledge_index])
+    assert answer.sources == passages and answer.covered == bool(passages)
+    peak = analysis_result.loudness.true_peak_dbtp
+    assert f"True peak {figure(peak, 'dBTP', sign=True)}" in answer.answer.split("\n\n")[0]
+    for source in answer.sources:  # about peaks or clipping, never tempo or key
+        about = (source.heading + source.text).lower()
+        assert "peak" in about or "clip" in about
+    tempo = conversations.question_passages([knowledge_index], analysis_result,
+                                            "what tempo is it?")
+    assert all("tempo" in (s.heading + s.text).lower() for s in tempo)
+    assert conversations.question_passages([knowledge_index], analysis_result,
+                                           "tell me a joke") == []

@@ -3,11 +3,23 @@ ids behaving as missing, and where the audio is."""
 
 from __future__ import annotations
 
-import pytest
+import stat
+from pathlib import Path
 
-from tests.store.helpers import World
+import pytest
+from sqlalchemy.engine import Engine
+
+from tests.store.helpers import WAV, World, make_user
 from zz_core.errors import NotFoundError
-from zz_core.services.workspace import ProjectRecord, TrackRecord, Workspace
+from zz_core.services import uploads
+from zz_core.services.workspace import (
+    ProjectRecord,
+    TrackRecord,
+    Workspace,
+    configured_storage,
+    storage_at,
+)
+from zz_core.store.objects import LocalObjects, S3Objects
 
 
 def _workspaces(world: World) -> tuple[Workspace, Workspace]:
@@ -58,3 +70,32 @@ def test_audio_paths_and_deleting(world: World) -> None:
     assert not path.exists() and ada.audio_path_of(world.track.id) is None
     ada.delete_project(world.project.id)
     assert ada.projects() == []
+
+
+def test_audio_on_an_s3_store(sqlite_engine: Engine, tmp_data_dir: Path,
+                              s3_storage: S3Objects) -> None:
+    """On a bucket the player still gets a local file (a private copy kept under
+    ``<data_dir>/cache``) or a presigned URL; deleting removes the object and the copy."""
+    ada = Workspace(sqlite_engine, make_user(sqlite_engine, "ada"), tmp_data_dir)
+    bob = Workspace(sqlite_engine, make_user(sqlite_engine, "bob"), tmp_data_dir)
+    assert ada.objects == s3_storage
+    project = ada.create_project("Album").id
+    track = uploads.store_upload(ada, project, WAV, "mix.wav").track
+    key = ada.audio_key(track)
+    assert key is not None and s3_storage.exists(key) and bob.audio_key(track) is None
+    path = ada.audio_path(track)
+    assert path == tmp_data_dir / "cache" / key and path.read_bytes() == WAV
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    source = ada.audio_source(track)
+    assert source is not None and source.startswith("http://127.0.0.1:")
+    assert bob.audio_source(track) is None and bob.audio_path(track) is None
+    ada.delete_track(track.id)
+    assert not s3_storage.exists(key) and not path.exists()
+    assert ada.audio_path_of(track.id) is None
+
+
+def test_the_store_a_job_names(tmp_path: Path, s3_storage: S3Objects) -> None:
+    assert storage_at(s3_storage.url, tmp_path) == s3_storage
+    assert storage_at("", tmp_path) == s3_storage  # the configured one
+    assert storage_at(f"file://{tmp_path}", tmp_path) == LocalObjects(tmp_path)
+    assert configured_storage() == s3_storage

@@ -3,6 +3,9 @@ their match with the tables), engines, timestamps."""
 
 from __future__ import annotations
 
+import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,8 +19,8 @@ from sqlalchemy.engine import Engine
 from tests.store.helpers import World
 from zz_core.store import db, projects, tables
 
-TABLES = {"user", "project", "track", "analysis", "chat_message", "token_usage"}
-
+TABLES = {"user", "project", "track", "analysis", "chat_message", "token_usage", "job",
+          "login_throttle", "login_session"}
 
 
 def test_migrations_create_every_table_and_are_idempotent(database_url: str) -> None:
@@ -90,3 +93,75 @@ def test_timestamps_come_back_timezone_aware(world: World) -> None:
     project = projects.get_project(world.engine, world.ada, world.project.id)
     assert project.created_at.tzinfo is not None
     assert project.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+def mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def open_umask() -> Iterator[None]:
+    """A umask that hides nothing (0o000): the modes must come from the code."""
+    previous = os.umask(0)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def test_the_database_its_wal_and_shm_and_folders_are_private(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_umask: None) -> None:
+    data = tmp_path / "new" / "data"
+    monkeypatch.setenv("ZZ_DATA_DIR", str(data))
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    engine = db.create_db_engine()
+    try:
+        db.upgrade_schema(engine)
+        with engine.connect() as connection:  # an open connection keeps -wal and -shm
+            connection.exec_driver_sql("SELECT 1").all()
+            files = {p.name: mode(p) for p in data.iterdir()}
+            assert files == {"zoundzcope.db": 0o600, "zoundzcope.db-wal": 0o600,
+                             "zoundzcope.db-shm": 0o600}
+        assert mode(data) == 0o700 and mode(data.parent) == 0o700
+    finally:
+        engine.dispose()
+
+
+def test_an_existing_data_folder_and_database_are_made_private(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_umask: None) -> None:
+    data = tmp_path / "data"
+    data.mkdir(mode=0o755)
+    os.chmod(data, 0o755)
+    database = data / "zoundzcope.db"
+    for name in ("zoundzcope.db", "zoundzcope.db-wal", "zoundzcope.db-shm"):
+        (data / name).touch()
+        os.chmod(data / name, 0o644)
+    (data / "zoundzcope.db-wal").unlink()
+    (data / "zoundzcope.db-shm").unlink()
+    monkeypatch.setenv("ZZ_DATA_DIR", str(data))
+    engine = db.create_db_engine(f"sqlite:///{database}")
+    try:
+        db.upgrade_schema(engine)
+        with engine.connect() as connection:
+            connection.exec_driver_sql("SELECT 1").all()
+            assert {p.name: mode(p) for p in data.iterdir()} == {
+                "zoundzcope.db": 0o600, "zoundzcope.db-wal": 0o600, "zoundzcope.db-shm": 0o600}
+        assert mode(data) == 0o700
+    finally:
+        engine.dispose()
+
+
+def test_a_database_elsewhere_leaves_existing_folders_alone(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, open_umask: None) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o755)
+    monkeypatch.setenv("ZZ_DATA_DIR", str(tmp_path / "data"))
+    engine = db.create_db_engine(f"sqlite:///{shared / 'zz.db'}")
+    try:
+        db.upgrade_schema(engine)
+        assert mode(shared) == 0o755  # not the data folder: its mode is not ours to change
+        assert mode(shared / "zz.db") == 0o600
+        assert not (tmp_path / "data").exists()
+    finally:
+        engine.dispose()

@@ -17,8 +17,14 @@ from tests.store.helpers import upload
 from zz_core.judge.models import AnalysisResult
 from zz_core.store import analyses, messages, projects, retention, tables, tracks, users
 from zz_core.store import usage as token_usage
+from zz_core.store.objects import S3Objects
 from zz_core.store.records import TrackRecord
-from zz_core.store.retention import RetentionReport, RetentionSettings, apply_retention
+from zz_core.store.retention import (
+    LISTENING_DIR_NAME,
+    RetentionReport,
+    RetentionSettings,
+    apply_retention,
+)
 
 NOW = datetime.fromisoformat("2026-06-01T12:00:00+00:00")
 RATE = 48000
@@ -218,3 +224,55 @@ def test_old_listening_copies_are_swept_and_fresh_ones_kept(tmp_path: Path) -> N
     os.utime(old, (stale, stale))
     assert sweep_listening_copies(tmp_path, now) == (1, 100)
     assert not old.exists() and fresh.exists()
+
+
+def test_retention_on_an_s3_store(sqlite_engine: Engine, tmp_data_dir: Path,
+                                  s3_storage: S3Objects) -> None:
+    """The same rules on a bucket (``ZZ_STORAGE_URL`` points at moto): the objects go, the
+    rows stay, and nothing is written to the data folder's audio folder."""
+    ada = _user(sqlite_engine, "ada")
+    project = projects.create_project(sqlite_engine, ada, "Album")
+    library = Library(sqlite_engine, tmp_data_dir, ada, ada, project.id or 0)
+    old = library.track(timedelta(days=15))
+    recent = library.track(timedelta(days=13), freq_hz=330.0)
+    keys = {t.id: tracks.audio_key(t) for t in (old, recent)}
+    assert all(s3_storage.exists(k) for k in keys.values())
+    assert not (tmp_data_dir / "audio").exists()
+    size = s3_storage.size(keys[old.id])
+    report = apply_retention(sqlite_engine, tmp_data_dir, max_age_days=14, now=NOW)
+    assert report == RetentionReport(files_removed=1, bytes_freed=size, tracks_expired=1)
+    assert not s3_storage.exists(keys[old.id]) and s3_storage.exists(keys[recent.id])
+    assert library.reload(old).audio_deleted_at == NOW
+    assert tracks.audio_path(ada, library.reload(old), tmp_data_dir) is None
+    assert tracks.stored_audio_key(ada, library.reload(recent)) == keys[recent.id]
+    # the size rule, then the level-matched copies and the player's local copies
+    report = apply_retention(sqlite_engine, tmp_data_dir, max_age_days=None,
+                             max_bytes_per_user=1, now=NOW, grace_s=0)
+    assert report.tracks_expired == 1 and not s3_storage.exists(keys[recent.id])
+    s3_storage.put_bytes(f"{LISTENING_DIR_NAME}/{ada}/copy.wav", b"x" * 50)
+    cached = tmp_data_dir / "cache" / "listening" / str(ada) / "copy.wav"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(b"x" * 50)
+    later = datetime.now(UTC) + timedelta(days=2)
+    report = apply_retention(sqlite_engine, tmp_data_dir, max_age_days=None,
+                             max_bytes_per_user=None, now=later, objects=s3_storage)
+    assert report == RetentionReport(files_removed=2, bytes_freed=100)
+    assert list(s3_storage.list()) == [] and not cached.exists()
+
+
+def test_the_background_thread_on_an_s3_store(sqlite_engine: Engine, tmp_data_dir: Path,
+                                              s3_storage: S3Objects,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    ada = _user(sqlite_engine, "ada")
+    project = projects.create_project(sqlite_engine, ada, "Album")
+    library = Library(sqlite_engine, tmp_data_dir, ada, ada, project.id or 0)
+    old = library.track(NOW - datetime.now(UTC) + timedelta(days=20))
+    monkeypatch.setenv("ZZ_RETENTION_INTERVAL_S", "0.05")
+    worker = retention.start_retention_thread(sqlite_engine, tmp_data_dir,
+                                              objects=s3_storage)
+    try:
+        assert worker.ran.wait(10)
+    finally:
+        worker.stop()
+    assert worker.last_report is not None and worker.last_report.files_removed == 1
+    assert not s3_storage.exists(tracks.audio_key(old))

@@ -3,6 +3,8 @@ move, delete, and audio paths."""
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -13,6 +15,7 @@ from tests.store.helpers import STORED_NAME, WAV, World, sine_wav, upload
 from zz_core.errors import InvalidValueError, NotFoundError
 from zz_core.store import analyses, messages, projects, tables, tracks, users
 from zz_core.store import usage as token_usage
+from zz_core.store.objects import S3Objects
 from zz_core.store.tracks import AudioFacts
 
 
@@ -119,3 +122,63 @@ def test_the_store_keeps_what_the_service_checked(world: World) -> None:
         tracks.store_upload(world.engine, world.ada, world.project.id, data, "x.wav", facts,
                             "master", world.data_dir)
     assert len(world.files()) == 2
+
+
+def test_audio_files_and_their_folders_are_private_whatever_the_umask(
+        engine: Engine, tmp_path: Path) -> None:
+    ada = users.create_user(engine, username="ada", name="Ada", email="",
+                            password_hash="$2b$12$x").id
+    project = projects.create_project(engine, ada, "Album")
+    data_dir = tmp_path / "fresh"
+    previous = os.umask(0)
+    try:
+        track = upload(engine, ada, project.id, WAV, "mix.wav", "main", data_dir)
+    finally:
+        os.umask(previous)
+    path = tracks.audio_path(ada, track, data_dir)
+    assert path is not None
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    for folder in (path.parent, path.parent.parent, data_dir):  # audio/<user>, audio, data
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+def test_tracks_on_an_s3_store(sqlite_engine: Engine, tmp_data_dir: Path,
+                               s3_storage: S3Objects) -> None:
+    """With ``ZZ_STORAGE_URL`` on a bucket the audio is an object ``<prefix>/audio/<user>/
+    <name>``, nothing lands in the data folder, and deleting removes the object."""
+    ada = users.create_user(sqlite_engine, username="ada", name="Ada", email="",
+                            password_hash="h").id
+    project = projects.create_project(sqlite_engine, ada, "Album")
+    facts = AudioFacts(duration_s=2.0, sample_rate_hz=48000, channels=2,
+                       source_format="WAV PCM_16")
+    track = tracks.store_upload(sqlite_engine, ada, project.id, WAV, "mix.wav", facts,
+                                data_dir=tmp_data_dir)
+    key = tracks.audio_key(track)
+    assert key == f"audio/{ada}/{track.stored_name}"
+    assert s3_storage.read_bytes(key) == WAV
+    assert tracks.stored_audio_key(ada, track, tmp_data_dir) == key
+    assert tracks.audio_path(ada, track, tmp_data_dir) is None  # remote: read it by key
+    assert not (tmp_data_dir / "audio").exists()
+    other = tracks.store_upload(sqlite_engine, ada, project.id, WAV, "again.wav", facts,
+                                data_dir=s3_storage)
+    tracks.delete_track(sqlite_engine, ada, track.id, tmp_data_dir)
+    assert not s3_storage.exists(key) and s3_storage.exists(tracks.audio_key(other))
+    projects.delete_project(sqlite_engine, ada, project.id, s3_storage)
+    assert list(s3_storage.list()) == []
+
+
+def test_a_failed_insert_leaves_no_object(sqlite_engine: Engine, tmp_data_dir: Path,
+                                          s3_storage: S3Objects,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    ada = users.create_user(sqlite_engine, username="ada", name="Ada", email="",
+                            password_hash="h").id
+    project = projects.create_project(sqlite_engine, ada, "Album")
+
+    def broken(*_args: object) -> None:
+        raise RuntimeError("database gone")
+
+    monkeypatch.setattr(tracks, "_insert_track", broken)
+    with pytest.raises(RuntimeError):
+        tracks.store_upload(sqlite_engine, ada, project.id, WAV, "mix.wav",
+                            AudioFacts(2.0, 48000, 2), data_dir=tmp_data_dir)
+    assert list(s3_storage.list()) == []

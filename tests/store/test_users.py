@@ -29,3 +29,12 @@ def test_users(engine: Engine) -> None:
     make_user(engine, "bob")
     assert users.count_users(engine) == 2
     assert [u.username for u in users.list_users(engine)] == ["ada", "bob"]
+
+
+def test_email_in_use_and_username_normalisation(engine: Engine) -> None:
+    assert users.normalise_username("  AdA ") == "ada" and users.normalise_username("") == ""
+    assert not users.email_taken(engine, "ada@example.com")
+    users.create_user(engine, username="ada", name="Ada", email="Ada@Example.com",
+                      password_hash="$2b$12$one")
+    assert users.email_taken(engine, " ada@example.COM ")
+    assert not users.email_taken(engine, "bob@example.com") and not users.email_taken(engine, "")

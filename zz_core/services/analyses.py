@@ -8,29 +8,35 @@ A reused analysis is an earlier one of the user's identical audio with the same 
 from __future__ import annotations
 
 import hashlib
-import os
+import math
+import shutil
+import tempfile
+import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from zz_core.errors import NotFoundError, ZzError
+from zz_core.config import private_dir
+from zz_core.errors import AudioDecodeError, NotFoundError, ZzError
 from zz_core.judge import genres
-from zz_core.judge.models import AnalysisOptions, AnalysisResult
-from zz_core.judge.pipeline import analyze_audio, analyze_file, with_reference
-from zz_core.measure.decoding import Audio, load_audio
+from zz_core.judge.models import SCHEMA_VERSION, AnalysisOptions, AnalysisResult
+from zz_core.judge.pipeline import analyze_file, with_reference
 from zz_core.measure.levelmatch import matched_gains_db, write_with_gain
 from zz_core.services.workspace import Workspace
 from zz_core.store import analyses, tracks
+from zz_core.store.objects import cache_path, cached_copy, join_key
 from zz_core.store.records import TrackRecord
+from zz_core.store.retention import LISTENING_DIR_NAME
 from zz_core.vocab import Context
 
-LISTENING_DIR_NAME = "listening"
-"""``<data_dir>/listening/<user_id>/``: level-matched copies (retention sweeps them)."""
 OUT_OF_MEMORY = "not enough memory to analyse this file"
 
 Runner = Callable[[Path, AnalysisOptions], AnalysisResult]
 """Analyses an audio file with the options (the pages run it in a worker process)."""
+Progress = Callable[[float, str], None]
+"""Told how far a job is (0..1) and what it is doing (a short sentence)."""
+REUSED = "Same audio analysed before with these options: reusing that analysis."
 
 
 def analysis_options(context: Context, genre: str | None = None,
@@ -50,6 +56,7 @@ class TrackAnalysis:
 
     result: AnalysisResult
     reused: bool
+    analysis_id: int | None = None
 
 
 def latest_analysis(workspace: Workspace, track_id: int | None) -> AnalysisResult | None:
@@ -64,9 +71,14 @@ def reusable_analysis(workspace: Workspace, track: TrackRecord,
                                   options.context, options.genre, options.subgenre)
 
 
-def save_analysis(workspace: Workspace, track_id: int | None, result: AnalysisResult) -> None:
-    """Keep an analysis of one of the user's tracks."""
-    analyses.save_analysis(workspace.engine, workspace.user_id, track_id, result)
+def stored_analysis(workspace: Workspace, analysis_id: int | None) -> AnalysisResult:
+    """One of the user's stored analyses (``NotFoundError`` if missing or not theirs)."""
+    return analyses.load_analysis(workspace.engine, workspace.user_id, analysis_id)
+
+
+def save_analysis(workspace: Workspace, track_id: int | None, result: AnalysisResult) -> int:
+    """Keep an analysis of one of the user's tracks; its id."""
+    return analyses.save_analysis(workspace.engine, workspace.user_id, track_id, result).id
 
 
 def analyse_track(workspace: Workspace, track: TrackRecord, options: AnalysisOptions,
@@ -79,13 +91,26 @@ def analyse_track(workspace: Workspace, track: TrackRecord, options: AnalysisOpt
     result = reusable_analysis(workspace, track, options)
     reused = result is not None
     if result is None:
-        path = workspace.audio_path(track)
-        if path is None:
-            raise NotFoundError("the track's audio is no longer kept")
-        result = run(path, options)
+        result = _run_stored(workspace, track, options, run)
     result = result.model_copy(update={"file_name": track.original_name, "comparison": None})
-    save_analysis(workspace, track.id, result)
-    return TrackAnalysis(result, reused)
+    return TrackAnalysis(result, reused, save_analysis(workspace, track.id, result))
+
+
+def _run_stored(workspace: Workspace, track: TrackRecord, options: AnalysisOptions,
+                run: Runner) -> AnalysisResult:
+    """Run the analysis on the track's stored audio, read by its key (a remote object is
+    streamed to a temporary file for the decoder, removed afterwards)."""
+    gone = NotFoundError("the track's audio is no longer kept")
+    key = workspace.audio_key(track)
+    if key is None:
+        raise gone
+    try:
+        with workspace.objects.local_copy(key) as path:
+            return run(path, options)
+    except NotFoundError as error:
+        if workspace.objects.exists(key):
+            raise  # not the audio: something the analysis itself did not find
+        raise gone from error
 
 
 def compare_and_save(workspace: Workspace, track_id: int, result: AnalysisResult,
@@ -94,6 +119,103 @@ def compare_and_save(workspace: Workspace, track_id: int, result: AnalysisResult
     compared = with_reference(result, reference)
     save_analysis(workspace, track_id, compared)
     return compared
+
+
+@dataclass(frozen=True)
+class JobAnalysis:
+    """What a job stored: the track's analysis (compared with the reference when there is
+    one), its id, the reference's analysis, and whether the track's came from earlier
+    identical audio."""
+
+    result: AnalysisResult
+    analysis_id: int
+    reference: AnalysisResult | None
+    reused: bool
+
+
+def run_job_analysis(workspace: Workspace, track_id: int | None, reference_id: int | None,
+                     options: AnalysisOptions, progress: Progress,
+                     run: Runner = analyze_file) -> JobAnalysis:
+    """A job's work: the track's analysis (run, or reused from identical audio), then the
+    reference's and the comparison, each kept as its track's own as soon as it is made.
+
+    Run again after an interruption, it finds what the earlier attempt kept (an analysis
+    of the track with these options) instead of storing a second one.
+    """
+    track = workspace.track(track_id)
+    reference = workspace.track(reference_id) if reference_id is not None else None
+    share = 0.9 if reference is None else 0.45
+    main = _kept_or_analysed(workspace, track, options, progress, 0.0, share, run)
+    if reference is None:
+        assert main.analysis_id is not None
+        return JobAnalysis(main.result, main.analysis_id, None, main.reused)
+    other = _kept_or_analysed(workspace, reference, options, progress, share, 2 * share, run,
+                              "the reference")
+    if main.result.comparison is not None:  # an interrupted attempt compared them already
+        assert main.analysis_id is not None
+        return JobAnalysis(main.result, main.analysis_id, other.result, main.reused)
+    progress(0.92, "Comparing with the reference")
+    compared = with_reference(main.result, other.result)
+    return JobAnalysis(compared, save_analysis(workspace, track.id, compared), other.result,
+                       main.reused)
+
+
+def _kept_or_analysed(workspace: Workspace, track: TrackRecord, options: AnalysisOptions,
+                      progress: Progress, start: float, end: float, run: Runner,
+                      what: str = "the track") -> TrackAnalysis:
+    kept = _own_analysis(workspace, track, options)
+    if kept is not None:
+        progress(end, f"Already analysed {what}")
+        return kept
+    with _Ticking(progress, start + 0.02, end, f"Analysing {what}", track.duration_s):
+        done = analyse_track(workspace, track, options, run)
+    progress(end, REUSED if done.reused else f"Analysed {what}")
+    return done
+
+
+class _Ticking:
+    """While the engine runs (it reports nothing itself), move the progress towards
+    ``end`` each second along an estimate from the track's length (it slows down as it
+    nears, never reaching it), so a long analysis does not look stuck."""
+
+    SPEED = 30.0  # seconds of audio analysed per second, a 2-core estimate
+    EVERY_S = 1.0
+
+    def __init__(self, progress: Progress, start: float, end: float, text: str,
+                 duration_s: float) -> None:
+        self._progress, self._start, self._end, self._text = progress, start, end, text
+        self._expected_s = 2.0 + max(0.0, duration_s) / self.SPEED
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="zz-progress", daemon=True)
+
+    def __enter__(self) -> None:
+        self._progress(self._start, self._text)
+        self._thread.start()
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _tick(self) -> None:
+        began = time.monotonic()
+        while not self._stop.wait(self.EVERY_S):
+            share = 1.0 - math.exp(-(time.monotonic() - began) / self._expected_s)
+            self._progress(self._start + (self._end - self._start) * 0.95 * share, self._text)
+
+
+def _own_analysis(workspace: Workspace, track: TrackRecord,
+                  options: AnalysisOptions) -> TrackAnalysis | None:
+    """The track's own stored analysis with these options, if an earlier attempt of the
+    same job kept one (with the comparison that attempt made, if it got that far)."""
+    rows = analyses.list_analyses(workspace.engine, workspace.user_id, track.id)
+    if not rows:
+        return None
+    result = AnalysisResult.model_validate_json(rows[0].result_json)
+    wanted = genres.resolve_targets(options.genre, options.subgenre).choice()
+    if result.context != options.context or result.genre != wanted or (
+            result.schema_version != SCHEMA_VERSION):
+        return None
+    return TrackAnalysis(result, False, rows[0].id)
 
 
 def reference_for(workspace: Workspace,
@@ -109,25 +231,52 @@ def reference_for(workspace: Workspace,
 def level_matched_pair(workspace: Workspace, track_id: int | None, reference_id: int | None,
                        result: AnalysisResult,
                        reference: AnalysisResult) -> tuple[Path, Path] | None:
-    """Audio of the track and its reference at equal integrated loudness (the louder
-    one turned down, written once under a generated name); None if audio expired."""
+    """Local files of the track and its reference at equal integrated loudness (the
+    louder one turned down, kept once in the audio store under a generated key
+    ``listening/<user_id>/<name>.wav``); None if audio expired."""
     try:
         pair = [workspace.track(i) for i in (track_id, reference_id)]
     except NotFoundError:
         return None
-    sources = [workspace.audio_path(t) for t in pair]
+    keys = [workspace.audio_key(t) for t in pair]
     gains = matched_gains_db(result.loudness.integrated_lufs,
                              reference.loudness.integrated_lufs)
-    folder = workspace.data_dir / LISTENING_DIR_NAME / str(workspace.user_id)
     out = []
-    for track, source, gain in zip(pair, sources, gains, strict=True):
-        if source is None:
+    for track, key, gain in zip(pair, keys, gains, strict=True):
+        if key is None:
             return None
         name = hashlib.sha256(f"{track.stored_name}{gain:.3f}".encode()).hexdigest()[:24]
-        target = folder / f"{name}.wav"
-        out.append(source if gain == 0.0 else
-                   target if target.exists() else write_with_gain(source, target, gain))
+        copy_key = join_key(LISTENING_DIR_NAME, workspace.user_id, f"{name}.wav")
+        path = (cached_copy(workspace.objects, key, workspace.data_dir) if gain == 0.0
+                else _listening_copy(workspace, key, copy_key, gain))
+        if path is None:
+            return None
+        out.append(path)
     return out[0], out[1]
+
+
+def _listening_copy(workspace: Workspace, source_key: str, copy_key: str,
+                    gain_db: float) -> Path | None:
+    """The level-matched copy under ``copy_key``, made (from a local copy of the source,
+    in a temporary folder) and kept in the store when it is not there yet; a local file
+    (on a remote store, the player's local copy)."""
+    objects = workspace.objects
+    found = cached_copy(objects, copy_key, workspace.data_dir)
+    if found is not None:
+        return found
+    try:
+        with objects.local_copy(source_key) as source, \
+                tempfile.TemporaryDirectory(prefix="zz-listening-") as folder:
+            made = write_with_gain(source, Path(folder) / "copy.wav", gain_db)
+            objects.put_file(copy_key, made)
+            if objects.local_path(copy_key) is None:  # remote: keep it as the local copy
+                target = cache_path(workspace.data_dir, copy_key)
+                private_dir(target.parent)
+                shutil.move(made, target)
+                return target
+    except NotFoundError:
+        return None
+    return cached_copy(objects, copy_key, workspace.data_dir)
 
 
 # --- files (the command line) ------------------------------------------------------------
@@ -143,60 +292,35 @@ class FileAnalysis:
     error: str | None = None
 
 
-Decoded = Audio | ZzError | MemoryError
-
-
 def analyse_files(paths: Sequence[str], reference_path: str | None,
                   options: AnalysisOptions) -> Iterator[FileAnalysis]:
     """Each file's outcome in order, compared with the reference when there is one. When
     the reference itself fails, its outcome is the only one (nothing else is analysed).
 
-    The next file is decoded on a thread while the current one is analysed.
+    Each file is analysed as it decodes (``analyze_file``): memory does not grow with
+    its length, and decoding runs alongside the measurements.
     """
     reference = None
     if reference_path:
-        outcome = _analyse_one(reference_path, _decode(reference_path), options)
+        outcome = _analyse_one(reference_path, options)
         if outcome.result is None:
             yield outcome
             return
         reference = outcome.result
-    for path, decoded in _decoded_ahead(paths):
-        outcome = _analyse_one(path, decoded, options)
+    for path in paths:
+        outcome = _analyse_one(path, options)
         if outcome.result is not None and reference is not None:
             outcome = FileAnalysis(path, with_reference(outcome.result, reference))
         yield outcome
 
 
-def _decode(path: str) -> Decoded:
-    """The decoded audio, or the error that stopped it (reported in file order later)."""
+def _analyse_one(path: str, options: AnalysisOptions) -> FileAnalysis:
     try:
-        return load_audio(path)
-    except (ZzError, MemoryError) as error:
-        return error
-
-
-def _decoded_ahead(paths: Sequence[str]) -> Iterator[tuple[str, Decoded]]:
-    """(path, audio) in order, decoding the next file on a thread while the caller
-    analyses the current one (decoding releases the GIL)."""
-    if not paths:
-        return
-    with ThreadPoolExecutor(max_workers=1) as reader:
-        pending = reader.submit(_decode, paths[0])
-        for index, path in enumerate(paths):
-            decoded = pending.result()
-            if index + 1 < len(paths):
-                pending = reader.submit(_decode, paths[index + 1])
-            yield path, decoded
-            del decoded
-
-
-def _analyse_one(path: str, decoded: Decoded, options: AnalysisOptions) -> FileAnalysis:
-    try:
-        if isinstance(decoded, BaseException):
-            raise decoded
-        return FileAnalysis(path, analyze_audio(decoded, options,
-                                                file_name=os.path.basename(path)))
+        return FileAnalysis(path, analyze_file(path, options))
     except ZzError as error:
         return FileAnalysis(path, error=str(error))
     except MemoryError:
         return FileAnalysis(path, error=OUT_OF_MEMORY)
+    except OSError as error:  # e.g. a name too long for the file system: this file alone
+        return FileAnalysis(path, error=str(AudioDecodeError(
+            f"the file cannot be read ({error.strerror or error})")))

@@ -3,18 +3,28 @@
 their token usage.
 
 A reply is kept only once complete: a failed call leaves nothing behind. The replies
-stream (``Reply``); ``as_feedback`` waits for the end and parses the items.
+stream (``Reply``); ``as_feedback`` waits for the end and parses the items. Follow-up
+questions are answered the same way on the page and by the command line's ``chat``:
+``question_passages`` finds the knowledge-base passages about the question and
+``follow_up_reply`` answers (``track_answer`` does both in one go).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from zz_core.advise.answers import DocsAnswer, Source
 from zz_core.advise.assistant import Assistant, as_feedback
 from zz_core.advise.feedback import ChatTurn, Feedback, PassageLike, parse_items
+from zz_core.advise.offline.facts import read_facts
+from zz_core.advise.offline.passages import relevant_passages
+from zz_core.advise.offline.questions import question_topics
 from zz_core.advise.providers import ProviderConfig, Reply
+from zz_core.errors import ZzError
 from zz_core.judge.album import CohesionSummary, cohesion_summary
 from zz_core.judge.models import AnalysisResult
+from zz_core.knowledge.retrieval import KnowledgeIndex
+from zz_core.services import docs
 from zz_core.services.workspace import Workspace
 from zz_core.store import messages, usage
 from zz_core.store.records import MessageRecord
@@ -22,9 +32,9 @@ from zz_core.vocab import MessageKind, Profile, Stage
 
 __all__ = [
     "THREAD_KINDS", "MessageRecord", "album_reply", "as_turns", "feedback_reply",
-    "follow_up_reply", "latest_feedback", "project_narratives", "record_usage",
-    "report_thread", "save_reply", "summary_reply", "thread", "write_album_narrative",
-    "write_feedback",
+    "follow_up_reply", "latest_feedback", "project_narratives", "question_passages",
+    "record_usage", "report_thread", "save_reply", "summary_reply", "thread", "track_answer",
+    "write_album_narrative", "write_feedback",
 ]
 
 THREAD_KINDS: tuple[MessageKind, ...] = ("feedback", "follow_up", "summary")
@@ -47,6 +57,35 @@ def follow_up_reply(config: ProviderConfig, result: AnalysisResult, profile: Pro
     and the knowledge-base passages that cover the question."""
     return Assistant(config).follow_up(result, profile, turns, question, name=name,
                                        passages=passages)
+
+
+def question_passages(indexes: Sequence[KnowledgeIndex], result: AnalysisResult,
+                      question: str, top_k: int = 2) -> list[Source]:
+    """The knowledge-base passages that cover a follow-up question and are about it (a
+    passage on tempo is never offered for a question on the low end); none when the
+    question names no topic or the knowledge base cannot be searched."""
+    topics = [*question_topics(question), *read_facts(result, question).topics]
+    passages = docs.covering_passages(indexes, question, top_k=top_k)
+    return relevant_passages(topics, passages)
+
+
+def track_answer(config: ProviderConfig, result: AnalysisResult, question: str, *,
+                 profile: Profile = "detailed", turns: Sequence[ChatTurn] = (),
+                 name: str | None = None,
+                 indexes: Sequence[KnowledgeIndex] | None = None) -> DocsAnswer:
+    """A follow-up question about a track answered in one go (the command line's
+    ``chat``), as the page answers it: the passages about the question (default: the
+    shared knowledge base; none when it cannot be opened), then the reply, complete."""
+    if indexes is None:
+        try:
+            indexes = [docs.knowledge_base()]
+        except (ZzError, OSError):
+            indexes = []
+    passages = question_passages(indexes, result, question) if indexes else []
+    reply = follow_up_reply(config, result, profile, turns, question, name=name,
+                            passages=passages).complete()
+    return DocsAnswer(answer=reply.text.strip(), provider=reply.provider, model=reply.model,
+                      covered=bool(passages), sources=passages, usage=reply.usage)
 
 
 def summary_reply(config: ProviderConfig, turns: Sequence[ChatTurn]) -> Reply:

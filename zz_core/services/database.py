@@ -8,6 +8,7 @@ import os
 from sqlalchemy.engine import Engine
 
 from zz_core.store import db, retention
+from zz_core.store.objects import Objects
 from zz_core.store.retention import RetentionWorker
 
 __all__ = ["Database", "RetentionWorker", "open_database", "start_retention"]
@@ -24,8 +25,9 @@ def open_database(url: str | None = None) -> Engine:
     return engine
 
 
-def start_retention(engine: Engine,
-                    data_dir: str | os.PathLike[str] | None = None) -> RetentionWorker:
-    """Remove expired audio files in a background thread (analyses are kept); settings
-    ``ZZ_RETENTION_*`` from the environment."""
-    return retention.start_retention_thread(engine, data_dir)
+def start_retention(engine: Engine, data_dir: str | os.PathLike[str] | None = None,
+                    objects: Objects | None = None) -> RetentionWorker:
+    """Remove expired audio in a background thread (analyses are kept); settings
+    ``ZZ_RETENTION_*`` from the environment; ``objects``: the audio store (default: the
+    one configured in the environment for ``data_dir``)."""
+    return retention.start_retention_thread(engine, data_dir, objects=objects)

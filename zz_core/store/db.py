@@ -1,14 +1,16 @@
 """The database connection: engines (SQLite pragmas), the Alembic schema upgrade, sessions,
 and the checks every stored id and name goes through.
 
-SQLite under ``<data_dir>/zoundzcope.db`` by default (WAL, foreign keys on), any SQLAlchemy
-URL through ``DATABASE_URL``; the schema is managed by the Alembic migrations in
+SQLite under ``<data_dir>/zoundzcope.db`` by default (WAL, foreign keys on; the file, its
+``-wal`` and ``-shm`` are mode 0600 and the data folder 0700, whatever the umask), any
+SQLAlchemy URL through ``DATABASE_URL``; the schema is managed by the Alembic migrations in
 ``migrations/`` (``upgrade_schema``), whose ``env.py`` takes the metadata of
 ``zz_core.store.tables``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +24,13 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlmodel import Session
 
-from zz_core.config import load_settings
+from zz_core.config import (
+    PRIVATE_FILE_MODE,
+    load_settings,
+    private_data_dir,
+    private_dir,
+    private_file,
+)
 from zz_core.datafiles import MIGRATIONS_DIR
 from zz_core.errors import InvalidValueError
 from zz_core.text import one_line
@@ -57,11 +65,44 @@ def create_db_engine(url: str | None = None) -> Engine:
     parsed = make_url(_normalise_url(url or database_url()))
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(parsed, pool_pre_ping=True)
-    if parsed.database and parsed.database != ":memory:":
-        Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+    path = _sqlite_file(parsed.database)
+    if path is not None:
+        _private_database_file(path)
     engine = sa.create_engine(parsed, connect_args={"check_same_thread": False, "timeout": 30})
     sa.event.listen(engine, "connect", _sqlite_pragmas)
+    if path is not None:
+        sa.event.listen(engine, "connect", lambda *_: _private_sidecars(path))
     return engine
+
+
+def _sqlite_file(database: str | None) -> Path | None:
+    """The file of a SQLite URL's database; None in memory."""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().resolve()
+
+
+def _private_database_file(path: Path) -> None:
+    """Create the SQLite file as an empty 0600 file before SQLite opens it (SQLite makes
+    its ``-wal`` and ``-shm`` with the database's own mode); its folder is created 0700,
+    and the data folder itself is kept 0700."""
+    if path.parent == load_settings().data_dir:
+        private_data_dir(path.parent)
+    else:
+        private_dir(path.parent)
+    with contextlib.suppress(PermissionError):  # a file someone else owns keeps its mode
+        os.close(private_file(path))
+
+
+def _private_sidecars(path: Path) -> None:
+    """Keep the database, ``-wal`` and ``-shm`` at 0600 (files left by an older version or
+    another tool), each time a connection opens."""
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if file.stat().st_mode & 0o777 != PRIVATE_FILE_MODE:
+                os.chmod(file, PRIVATE_FILE_MODE)
+        except OSError:  # not there (yet), or not ours
+            continue
 
 
 def _normalise_url(url: str) -> str:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
-
 from sqlalchemy.engine import Engine
 from sqlmodel import col, delete, select, update
 
 from zz_core.store.db import checked_name, session, utcnow
+from zz_core.store.objects import Storage
 from zz_core.store.records import ProjectRecord
 from zz_core.store.tables import (
     PROJECT_NAME_MAX,
@@ -19,7 +18,7 @@ from zz_core.store.tables import (
     require_user,
     row_id,
 )
-from zz_core.store.tracks import audio_file_path, delete_track_rows, remove_files
+from zz_core.store.tracks import delete_track_rows, remove_audio
 
 
 def create_project(engine: Engine, user_id: int, name: str) -> ProjectRecord:
@@ -59,7 +58,7 @@ def rename_project(engine: Engine, user_id: int, project_id: int | None,
 
 
 def delete_project(engine: Engine, user_id: int, project_id: int | None,
-                   data_dir: str | os.PathLike[str] | None = None) -> None:
+                   data_dir: Storage = None) -> None:
     """Delete a project with its tracks (and their audio), analyses and chat.
 
     Token usage rows stay (costs are history) with their project and track cleared.
@@ -76,4 +75,4 @@ def delete_project(engine: Engine, user_id: int, project_id: int | None,
             col(ChatMessage.user_id) == user_id, col(ChatMessage.project_id) == row_id(project)))
         db.delete(project)
         db.commit()
-    remove_files(audio_file_path(data_dir, t) for t in tracks)
+    remove_audio(data_dir, tracks)

@@ -12,7 +12,7 @@ from typing import Self
 
 from pydantic import BaseModel, ConfigDict
 
-from zz_core.vocab import MessageKind, MessageRole, TrackRole
+from zz_core.vocab import JobState, LoginScope, MessageKind, MessageRole, TrackRole
 
 
 class Record(BaseModel):
@@ -120,3 +120,59 @@ class UsageRecord(Record):
     would_cost_usd: float | None
     archived: bool
     created_at: datetime
+
+
+class JobRecord(Record):
+    """One analysis job: the track (and the reference it is compared with), the options
+    (``AnalysisOptions`` as JSON), the content hash, and where it stands: ``queued`` ->
+    ``running`` (``progress`` 0..1, ``stage`` text, the worker and its last heartbeat) ->
+    ``done`` (``analysis_id``) | ``failed`` (``reason``, one sentence). ``attempts``
+    counts the runs started; timestamps are UTC. ``project_created``: the session was made
+    for this job's upload. A deleted track or session leaves its id None here."""
+
+    user_id: int
+    project_id: int | None
+    project_created: bool
+    track_id: int | None
+    reference_track_id: int | None
+    options_json: str
+    content_sha256: str
+    state: JobState
+    progress: float
+    stage: str
+    analysis_id: int | None
+    reason: str | None
+    attempts: int
+    worker_id: str | None
+    heartbeat_at: datetime | None
+    started_at: datetime | None
+    finished_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @property
+    def finished(self) -> bool:
+        """True once the job is done or failed."""
+        return self.state in ("done", "failed")
+
+
+class LoginThrottleRecord(Record):
+    """Failed sign-ins for one username or client: ``failures`` since the last lock,
+    ``locks`` in a row, ``locked_until`` while locked (UTC), ``updated_at`` the last
+    failure."""
+
+    scope: LoginScope
+    subject: str
+    failures: int
+    locks: int
+    locked_until: datetime | None
+    updated_at: datetime
+
+
+class LoginSessionRecord(Record):
+    """A signed-in browser of one account, valid until ``expires_at`` (UTC)."""
+
+    user_id: int
+    created_at: datetime
+    expires_at: datetime
+

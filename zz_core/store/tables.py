@@ -15,7 +15,14 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from zz_core.errors import NotFoundError
 from zz_core.store.db import utcnow, valid_id
-from zz_core.vocab import MESSAGE_KINDS, MESSAGE_ROLES, TRACK_ROLES, sql_in
+from zz_core.vocab import (
+    JOB_STATES,
+    LOGIN_SCOPES,
+    MESSAGE_KINDS,
+    MESSAGE_ROLES,
+    TRACK_ROLES,
+    sql_in,
+)
 
 PROJECT_NAME_MAX = 100
 TRACK_NAME_MAX = 200
@@ -208,3 +215,91 @@ def row_id(row: Project | Track | Analysis | ChatMessage | User | TokenUsage) ->
     """The id of a row that has been flushed."""
     assert row.id is not None, "row was not flushed"
     return row.id
+
+
+# --- jobs (appended: the analysis job records) -------------------------------------------
+
+JOB_STAGE_MAX = 200
+JOB_REASON_MAX = 500
+
+
+class Job(SQLModel, table=True):
+    """One analysis job: a track (and the reference it is compared with), the options as
+    JSON, the content hash (with the options: what makes a job idempotent), and its state:
+    queued -> running (``progress`` 0..1, ``stage`` text, ``worker_id`` and its
+    ``heartbeat_at``) -> done (``analysis_id``) | failed (``reason``, one sentence).
+    Deleting the track or session keeps the record (ids set to NULL)."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        sa.Index("ix_job_state", "state"),
+        sa.Index("ix_job_user_id_content_sha256", "user_id", "content_sha256"),
+        sa.CheckConstraint(sql_in("state", JOB_STATES), name="state"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    project_id: int | None = Field(
+        default=None, foreign_key="project.id", index=True, ondelete="SET NULL")
+    project_created: bool = False  # the session was made for this job's upload
+    track_id: int | None = Field(
+        default=None, foreign_key="track.id", index=True, ondelete="SET NULL")
+    reference_track_id: int | None = Field(
+        default=None, foreign_key="track.id", index=True, ondelete="SET NULL")
+    options_json: str = Field(sa_type=sa.Text)
+    content_sha256: str = Field(max_length=64)
+    state: str = Field(default="queued", max_length=16)
+    progress: float = 0.0
+    stage: str = Field(default="", max_length=JOB_STAGE_MAX)
+    analysis_id: int | None = Field(
+        default=None, foreign_key="analysis.id", index=True, ondelete="SET NULL")
+    reason: str | None = Field(default=None, max_length=JOB_REASON_MAX)
+    attempts: int = 0
+    worker_id: str | None = Field(default=None, max_length=128)
+    heartbeat_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    finished_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = _created_at()
+    updated_at: datetime = _created_at()
+
+
+# --- sign-in (appended: login throttling and signed-in browsers) ------------------------
+
+THROTTLE_SUBJECT_MAX = 200
+TOKEN_SHA256_CHARS = 64
+
+
+class LoginThrottle(SQLModel, table=True):
+    """Failed sign-ins counted for one username or one client (``scope``; ``subject`` is
+    the normalised username or the client address): ``failures`` since the last lock,
+    ``locks`` in a row (each one longer), ``locked_until`` (UTC) while a lock lasts, and
+    the time of the last failure (``updated_at``). A success deletes the row."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (
+        sa.UniqueConstraint("scope", "subject"),
+        sa.CheckConstraint(sql_in("scope", LOGIN_SCOPES), name="scope"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=16)
+    subject: str = Field(max_length=THROTTLE_SUBJECT_MAX)
+    failures: int = 0
+    locks: int = 0
+    locked_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime,
+                                 nullable=False, index=True)
+
+
+class LoginSession(SQLModel, table=True):
+    """A signed-in browser: the sha256 of the random token its cookie carries (never the
+    token itself), the account, and when it expires (UTC). Logging out deletes the row;
+    so does deleting the account."""
+
+    __tablename__ = "login_session"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = _user_fk()
+    token_sha256: str = Field(max_length=TOKEN_SHA256_CHARS, unique=True)
+    created_at: datetime = _created_at()
+    expires_at: datetime = Field(sa_type=UTCDateTime, nullable=False, index=True)

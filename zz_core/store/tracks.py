@@ -1,9 +1,12 @@
-"""Tracks and their audio files: ``<data_dir>/audio/<user_id>/<generated name>``.
+"""Tracks and their audio: the object ``audio/<user_id>/<generated name>`` of the audio
+store (``zz_core.store.objects``: the file ``<data_dir>/audio/<user_id>/<name>`` by
+default, or an object in an S3 bucket).
 
 The store never decodes audio: the service checks an upload is audio and passes what it
 learned (``AudioFacts``); the store keeps the bytes under a generated name (the upload's
 own name is metadata only, never a path) and adds the track. Every function takes the
-acting user and scopes every query to them.
+acting user and scopes every query to them. Where a function takes ``data_dir`` it takes
+a store too (``objects.Storage``: a data folder means the store configured for it).
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from zz_core.store.db import (
     utcnow,
     valid_id,
 )
+from zz_core.store.objects import Storage, join_key, resolve
 from zz_core.store.records import TrackRecord
 from zz_core.store.tables import (
     TRACK_NAME_MAX,
@@ -125,13 +129,13 @@ def check_upload(engine: Engine, user_id: int, project_id: int | None, size_byte
 
 def store_upload(engine: Engine, user_id: int, project_id: int | None, data: bytes,
                  original_name: str, audio: AudioFacts, role: str = "main",
-                 data_dir: str | os.PathLike[str] | None = None, *,
+                 data_dir: Storage = None, *,
                  reference_of_track_id: int | None = None) -> TrackRecord:
     """Keep ``data`` (already checked to be audio, described by ``audio``) under a generated
     name, and add its track to one of the user's projects.
 
-    Every upload gets its own file: earlier audio is never replaced or removed. A refused
-    upload (``check_upload``'s reasons) or a failed insert leaves no row and no file.
+    Every upload gets its own object: earlier audio is never replaced or removed. A refused
+    upload (``check_upload``'s reasons) or a failed insert leaves no row and no object.
     """
     checked_project = check_upload(engine, user_id, project_id, len(data), role,
                                    reference_of_track_id=reference_of_track_id)
@@ -141,12 +145,12 @@ def store_upload(engine: Engine, user_id: int, project_id: int | None, data: byt
                   content_sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
                   duration_s=audio.duration_s, sample_rate_hz=audio.sample_rate_hz,
                   channels=audio.channels, reference_of_track_id=reference_of_track_id)
-    path = audio_file_path(data_dir, track)
-    _write_new_file(path, data)
+    store, key = resolve(data_dir), audio_key(track)
+    store.put_bytes(key, data, exclusive=True)  # atomic, private, never overwrites
     try:
         return _insert_track(engine, track)
     except BaseException:
-        path.unlink(missing_ok=True)
+        store.delete(key)
         raise
 
 
@@ -157,19 +161,6 @@ def _insert_track(engine: Engine, track: Track) -> TrackRecord:
         db.add_all([project, track])
         db.commit()
         return TrackRecord.of(track)
-
-
-def _write_new_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to a file that must not exist yet (never overwrites); a failed write
-    leaves no partial file behind."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle = path.open("xb")
-    try:
-        with handle:
-            handle.write(data)
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
 
 
 # --- queries -----------------------------------------------------------------------------
@@ -252,8 +243,8 @@ def move_track(engine: Engine, user_id: int, track_id: int | None,
 
 
 def delete_track(engine: Engine, user_id: int, track_id: int | None,
-                 data_dir: str | os.PathLike[str] | None = None) -> None:
-    """Delete a track with its analyses, its conversation and its audio file.
+                 data_dir: Storage = None) -> None:
+    """Delete a track with its analyses, its conversation and its audio.
 
     Tracks that used it as their reference are kept; token usage rows stay as history.
     """
@@ -261,7 +252,7 @@ def delete_track(engine: Engine, user_id: int, track_id: int | None,
         track = owned(db, Track, user_id, track_id)
         delete_track_rows(db, user_id, [row_id(track)])
         db.commit()
-    remove_files([audio_file_path(data_dir, track)])
+    remove_audio(data_dir, [track])
 
 
 def delete_track_rows(db: Session, user_id: int, track_ids: list[int]) -> None:
@@ -287,24 +278,53 @@ def remove_files(paths: Iterable[Path]) -> None:
         path.unlink(missing_ok=True)
 
 
-# --- audio files -------------------------------------------------------------------------
+def remove_audio(data_dir: Storage, stored: Iterable[StoredAudio]) -> int:
+    """Delete these tracks' audio (those already gone, or with a forged name, are fine);
+    the bytes freed."""
+    store, freed = resolve(data_dir), 0
+    for track in stored:
+        try:
+            key = audio_key(track)
+        except NotFoundError:
+            continue
+        freed += store.delete(key) or 0
+    return freed
+
+
+# --- audio -------------------------------------------------------------------------------
+
+
+def audio_key(track: StoredAudio) -> str:
+    """The key of a track's audio in the store: ``audio/<user_id>/<stored name>``
+    (``NotFoundError`` for a name the store never generates)."""
+    if not _STORED_NAME.fullmatch(track.stored_name) or not valid_id(track.user_id):
+        raise NotFoundError("track not found")
+    return join_key(AUDIO_DIR_NAME, track.user_id, track.stored_name)
 
 
 def audio_file_path(data_dir: str | os.PathLike[str] | None, track: StoredAudio) -> Path:
-    """Where a track's audio file is (or was) kept: ``<data_dir>/audio/<user_id>/<name>``."""
-    if not _STORED_NAME.fullmatch(track.stored_name) or not valid_id(track.user_id):
-        raise NotFoundError("track not found")
+    """Where a track's audio file is (or was) kept in a local data folder:
+    ``<data_dir>/audio/<user_id>/<name>`` (the local backend's layout)."""
+    key = audio_key(track)
     folder = Path(data_dir) if data_dir is not None else data_dir_from_env()
-    return folder / AUDIO_DIR_NAME / str(track.user_id) / track.stored_name
+    return folder.joinpath(*key.split("/"))
 
 
-def audio_path(user_id: int, track: TrackRecord,
-               data_dir: str | os.PathLike[str] | None = None) -> Path | None:
-    """The track's audio file, or None once it expired or was deleted (or is not theirs)."""
+def stored_audio_key(user_id: int, track: TrackRecord, data_dir: Storage = None) -> str | None:
+    """The key of the track's audio while it is kept; None once it expired or was deleted
+    (or is not theirs)."""
     if track.user_id != user_id or track.audio_deleted_at is not None:
         return None
     try:
-        path = audio_file_path(data_dir, track)
+        key = audio_key(track)
     except NotFoundError:
         return None
-    return path if path.is_file() else None
+    return key if resolve(data_dir).exists(key) else None
+
+
+def audio_path(user_id: int, track: TrackRecord, data_dir: Storage = None) -> Path | None:
+    """The track's audio file on a local store, or None once it expired or was deleted
+    (or is not theirs, or the store is remote: read it with ``stored_audio_key``)."""
+    store = resolve(data_dir)
+    key = stored_audio_key(user_id, track, store)
+    return None if key is None else store.local_path(key)

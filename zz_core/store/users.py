@@ -1,4 +1,4 @@
-"""Accounts: usernames are stored stripped and lower-case, as the authenticator compares them."""
+"""Accounts: usernames are stored stripped and lower-case, and compared that way."""
 
 from __future__ import annotations
 
@@ -13,14 +13,15 @@ from zz_core.store.tables import USERNAME_MAX, User
 from zz_core.text import one_line
 
 
-def _normalise_username(username: str) -> str:
+def normalise_username(username: str) -> str:
+    """A username as it is stored and compared: stripped, lower-case."""
     return (username or "").strip().lower()
 
 
 def create_user(engine: Engine, *, username: str, name: str, email: str,
                 password_hash: str) -> UserRecord:
-    """Add an account (username stored stripped and lower-case, as the authenticator does)."""
-    user = User(username=checked_name(_normalise_username(username), USERNAME_MAX, "username"),
+    """Add an account (username stored stripped and lower-case)."""
+    user = User(username=checked_name(normalise_username(username), USERNAME_MAX, "username"),
                 name=one_line(name)[:200], email=one_line(email)[:320],
                 password_hash=password_hash)
     with session(engine) as db:
@@ -36,8 +37,18 @@ def get_user_by_username(engine: Engine, username: str) -> UserRecord | None:
     """The account with this username, or None."""
     with session(engine) as db:
         user = db.exec(
-            select(User).where(User.username == _normalise_username(username))).first()
+            select(User).where(User.username == normalise_username(username))).first()
         return UserRecord.of(user) if user is not None else None
+
+
+def email_taken(engine: Engine, email: str) -> bool:
+    """True when an account already uses this email address (compared case-insensitively)."""
+    wanted = one_line(email or "").lower()
+    if not wanted:
+        return False
+    with session(engine) as db:
+        return db.exec(select(User.id).where(
+            func.lower(col(User.email)) == wanted)).first() is not None
 
 
 def get_user(engine: Engine, user_id: int) -> UserRecord:
@@ -65,7 +76,7 @@ def set_password_hash(engine: Engine, username: str, password_hash: str) -> None
     """Replace an account's password hash; NotFoundError for an unknown username."""
     with session(engine) as db:
         result = db.exec(update(User).where(
-            col(User.username) == _normalise_username(username)).values(
+            col(User.username) == normalise_username(username)).values(
             password_hash=password_hash))
         if result.rowcount == 0:
             raise NotFoundError("user not found")
