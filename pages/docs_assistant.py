@@ -11,11 +11,10 @@ from zz_core.advise import answers
 from zz_core.advise.providers import ProviderError
 from zz_core.errors import ZzError
 from zz_core.services import conversations
-from zz_core.services.workspace import Workspace
 from zz_core.vocab import DOCUMENT_TYPES
 
 user = require_user()
-workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)
+workspace = resources.workspace(user.id)
 st.title("Docs Assistant")
 st.caption("Ask about loudness, true peak, dynamics, EQ, low end, stereo, mastering chains, "
            "streaming platforms, or any page and number in this app. Answers cite the "

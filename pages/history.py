@@ -1,20 +1,27 @@
-"""History & Compare: sessions and their tracks (rename, move, delete), any past track
-exactly as on Analyze, and a multi-track comparison across sessions."""
+"""History & Compare, two views behind one switch (kept in the URL, so a reload or a
+shared link opens the same view):
+
+- Sessions: sessions and their tracks (rename, move, delete) and any past track reviewed
+  exactly as on Analyze (player, issues, views, feedback, presets, downloads);
+- Compare: tracks from any sessions side by side (ui/compare.py), the selection kept while
+  the producer is on other pages.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from ui import conversation, plots, reports, resources, views
+from ui import conversation, job_status, reports, resources, views
 from ui.auth import require_user
+from ui.compare import compare_view
 from zz_core.errors import ZzError
-from zz_core.judge.album import cohesion_summary
-from zz_core.services import analyses
-from zz_core.services.workspace import Workspace
+from zz_core.judge.models import AnalysisResult
+from zz_core.services import analyses, jobs
 
 user = require_user()
-workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)
+workspace = resources.workspace(user.id)
 st.title("History & Compare")
+VIEWS = ("Sessions", "Compare")
 
 
 @st.dialog("Delete for good?")
@@ -58,14 +65,15 @@ def track_panel(project_id: int) -> None:
     if not tracks:
         st.info("This session has no tracks yet.")
         return
-    labels = {t.id: f"{t.original_name} ({t.role})" for t in tracks}
+    labels = {t.id: f"{t.original_name} · {t.created_at:%Y-%m-%d} · {t.role}" for t in tracks}
     track_id = st.selectbox("Track", list(labels), format_func=labels.__getitem__,
                             key="history_track")
     track = next(t for t in tracks if t.id == track_id)
     manage_track(track_id, track.original_name, project_id)
     result = analyses.latest_analysis(workspace, track_id)
     if result is None:
-        st.warning("This track has no stored analysis.")
+        result = analysis_job(track_id)
+    if result is None:
         return
     reference = analyses.reference_for(workspace, track_id) if result.comparison else None
     if reference is None:
@@ -89,6 +97,21 @@ def track_panel(project_id: int) -> None:
                                 profile=profile, chain=chain)
 
 
+def analysis_job(track_id: int | None) -> AnalysisResult | None:
+    """A track without an analysis: its job still running (followed here), or failed
+    ("analysis failed" with its reason and a Retry while the upload is kept)."""
+    job = jobs.latest_job(workspace, track_id)
+    if job is None:
+        st.warning("This track has no stored analysis.")
+        return None
+    job = job_status.follow(workspace, job)
+    if job.state == "failed":
+        st.warning("The analysis of this track failed.", icon=":material/warning:")
+        job_status.failure(workspace, job, f"history_retry_{track_id}")
+        return None
+    return analyses.latest_analysis(workspace, track_id)
+
+
 def manage_track(track_id: int | None, name: str, project_id: int | None) -> None:
     with st.expander("Rename, move or delete this track"):
         new_name = st.text_input("Name", value=name, max_chars=200, key=f"track_name_{track_id}")
@@ -106,35 +129,26 @@ def manage_track(track_id: int | None, name: str, project_id: int | None) -> Non
             confirm_delete("track", track_id, name)
 
 
-def compare_panel() -> None:
-    st.header("Compare tracks")
-    tracks = [(p, t) for p in workspace.projects() for t in workspace.tracks(p.id)]
-    choices = {t.id: f"{p.name} / {t.original_name}" for p, t in tracks}
-    session_of = {t.id: t.project_id for _, t in tracks}
-    picked = st.multiselect("Pick two or more tracks (any sessions)", list(choices),
-                            format_func=choices.__getitem__, key="compare_tracks")
-    if len(picked) < 2:
-        return
-    results = [(choices[i], r) for i in picked
-               if (r := analyses.latest_analysis(workspace, i)) is not None]
-    st.dataframe(plots.metrics_table(results), hide_index=True, width="stretch")
-    st.plotly_chart(plots.overlay_loudness_figure(results), width="stretch")
-    st.plotly_chart(plots.overlay_spectrum_figure(results), width="stretch")
-    summary = cohesion_summary(results)
-    st.subheader("Cohesion")
-    for observation in summary.observations:
-        st.text(f"• {observation}")
-    st.subheader("Album narrative")
-    profile = conversation.profile_picker("album_profile", "Narrative profile")
-    narrative = conversation.album_section(workspace, results, summary, profile,
-                                           session_of[picked[0]], tuple(picked))
-    reports.album_report_button(results, summary, narrative, "-".join(map(str, picked)))
+def chosen_view() -> str:
+    """The view switch, restored from the ``view`` query parameter."""
+    if "history_view" not in st.session_state:
+        asked = str(st.query_params.get("view", "")).capitalize()
+        st.session_state["history_view"] = asked if asked in VIEWS else VIEWS[0]
+    view = st.segmented_control("View", VIEWS, key="history_view",
+                                label_visibility="collapsed") or VIEWS[0]
+    if view == VIEWS[0]:
+        st.query_params.pop("view", None)
+    else:
+        st.query_params["view"] = view.lower()
+    return view
 
 
 try:
-    selected = session_panel()
-    if selected is not None:
-        track_panel(selected)
-    compare_panel()
+    if chosen_view() == "Compare":
+        compare_view(workspace)
+    else:
+        selected = session_panel()
+        if selected is not None:
+            track_panel(selected)
 except ZzError as error:
     st.error(str(error))

@@ -13,12 +13,11 @@ from zz_core.advise import tokens
 from zz_core.advise.providers import DEFAULT_OPENAI_MODEL
 from zz_core.errors import ZzError
 from zz_core.services import usage
-from zz_core.services.workspace import Workspace
 
 CONFIRM_KEY = "usage_confirm_reset"
 
 user = require_user()
-workspace = Workspace(resources.engine(), user.id, resources.settings().data_dir)
+workspace = resources.workspace(user.id)
 prices = tokens.default_prices()
 st.title("Token Usage")
 

@@ -8,7 +8,7 @@ punctuation is escaped and HTML is never enabled.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 
 import streamlit as st
@@ -21,7 +21,7 @@ from zz_core.advise.prompts import needs_summary
 from zz_core.advise.providers import ENDPOINT_PRESETS, ProviderConfig, ProviderError, Reply
 from zz_core.judge.album import CohesionSummary
 from zz_core.judge.models import AnalysisResult
-from zz_core.services import conversations, docs
+from zz_core.services import conversations
 from zz_core.services.conversations import MessageRecord, as_turns
 from zz_core.services.workspace import Workspace
 from zz_core.text import escape_markdown
@@ -37,7 +37,7 @@ PROFILE_LABELS = {"simple": "Simple: tips only", "detailed": "Detailed: with exp
                   "pro": "Pro: precise and technical"}
 CUSTOM_ENDPOINT = "Custom URL"
 
-PassageFinder = Callable[[str], list[PassageLike]]
+PassageFinder = Callable[[AnalysisResult, str], list[PassageLike]]
 
 
 def plain(text: str) -> str:
@@ -110,10 +110,11 @@ def _fallback_allowed() -> bool:
 
 def knowledge_passages(user_id: int) -> PassageFinder:
     """Passages of the knowledge base (and the user's documents) that cover a follow-up
-    question, so an answer can cite a tutorial; none when nothing covers it."""
-    def find(question: str) -> list[PassageLike]:
+    question and are about it, so an answer can cite a tutorial; none when nothing does
+    (the same choice as the command line's ``chat``)."""
+    def find(result: AnalysisResult, question: str) -> list[PassageLike]:
         indexes = [resources.knowledge_index(), resources.user_library(user_id).index]
-        return list(docs.covering_passages(indexes, question, top_k=2))
+        return list(conversations.question_passages(indexes, result, question))
     return find
 
 
@@ -189,8 +190,12 @@ def error_panel(scope: str, stages: tuple[Stage, ...]) -> None:
 # --------------------------------------------------------------------------- rendering
 
 
-def feedback_cards(feedback: Feedback | None, text: str | None = None) -> None:
-    """Items as cards; a reply that did not parse is shown as it was written."""
+def feedback_cards(feedback: Feedback | None, text: str | None = None,
+                   issues: Collection[str] = ()) -> None:
+    """Items as cards; a reply that did not parse is shown as it was written. An item
+    about one of ``issues`` (codes the issue list above shows, with their figures and
+    places) leads with what to do; what it observed, which repeats the issue's figures,
+    stays folded under "What it is based on"."""
     items: list[FeedbackItem] = feedback.items if feedback else parse_items(text or "")
     if not items:
         st.markdown(plain(feedback.text if feedback else text or ""))
@@ -199,6 +204,12 @@ def feedback_cards(feedback: Feedback | None, text: str | None = None) -> None:
         with st.container(border=True):
             badge = SEVERITY_BADGE.get(item.severity or "", NOTE_BADGE)
             code = f" {item.issue_code.replace('_', ' ')}" if item.issue_code else ""
+            if item.issue_code in issues:
+                st.markdown(f"{badge}{code}: what to do")
+                st.markdown("**→** " + plain(item.suggestion))
+                with st.expander("What it is based on", icon=":material/notes:"):
+                    st.markdown(plain(item.insight))
+                continue
             st.markdown(f"{badge}{code}")
             st.markdown(plain(item.insight))
             st.markdown("**→** " + plain(item.suggestion))
@@ -240,7 +251,7 @@ def feedback_section(workspace: Workspace, result: AnalysisResult, *, track_id: 
     if feedbacks:
         latest = feedbacks[-1]
         st.caption(provider_caption(latest.provider, latest.model))
-        feedback_cards(None, latest.content)
+        feedback_cards(None, latest.content, {i.code for i in result.issues})
     label = "Write new feedback" if feedbacks else "Get feedback"
     if st.button(label, key=f"feedback_{scope}", icon=":material/auto_awesome:"):
         _queue(Job("feedback", scope))
@@ -307,7 +318,7 @@ def _answer(workspace: Workspace, result: AnalysisResult, job: Job, turns: list[
     included; ``follow_ups``: the questions, answers and summaries alone), keep both, and
     summarise once four questions have gathered since the last summary."""
     question = job.question or ""
-    found = passages(question) if passages else []
+    found = passages(result, question) if passages else []
     reply = _stream(job, lambda c: conversations.follow_up_reply(
         c, result, profile, turns, question, name=name, passages=found))
     if reply is None:

@@ -100,3 +100,28 @@ def test_bad_document_upload_adds_nothing(data_dir: Path) -> None:
     at.run()
     assert any("Nothing was added" in str(e.value) for e in at.error)
     assert any(e.label == "Your documents (0)" for e in at.expander)
+
+
+def test_a_figure_question_gets_the_figure(data_dir: Path) -> None:
+    make_user(data_dir, "ada")
+    at = _ask(_open("ada"), "How loud should I master techno for Spotify?")
+    answer = str(next(m.value for m in at.chat_message[1].markdown))
+    assert "\\-14 LUFS" in answer and "\\-9 to \\-6 LUFS" in answer  # shown as text
+    assert any("Techno" in label for label in _source_labels(at))
+
+
+@pytest.mark.parametrize("script", [{"raw_body": b"\xff\xfe\xfa not UTF-8 \x80"},
+                                    {"raw_events": (b"not-json",)}])
+def test_a_malformed_model_reply_is_an_error_and_keeps_nothing(
+        data_dir: Path, llm_server: LLMServer, monkeypatch: pytest.MonkeyPatch,
+        script: dict[str, object]) -> None:
+    monkeypatch.setenv("ZZ_LLM_PROVIDER", "compatible")
+    monkeypatch.setenv("ZZ_LLM_BASE_URL", llm_server.base_url)
+    monkeypatch.setenv("ZZ_LLM_API_KEY", API_KEY)
+    llm_server.answer(**script)
+    user_id = make_user(data_dir, "ada")
+    at = _ask(_open("ada"), "what does the PLR card mean")
+    assert any("sent a reply that is not" in str(e.value) and "Nothing was saved"
+               in str(e.value) for e in at.error)
+    assert token_usage.list_token_usage(engine_for(data_dir), user_id) == []
+    assert _source_labels(at) == []

@@ -107,6 +107,29 @@ def test_failure_stores_nothing_and_offers_retry_and_offline(data_dir: Path,
     assert [m.provider for m in _thread(data_dir, user_id)] == ["offline", "compatible"]
 
 
+def test_a_malformed_model_reply_stores_nothing(data_dir: Path, model: LLMServer) -> None:
+    """A 200 whose stream is not JSON (feedback), then one whose body is not UTF-8 (a
+    follow-up): each is a plain error with the offline fallback, and nothing is kept."""
+    user_id = make_user(data_dir, "ada")
+    model.answer(raw_events=(b"not-json",))
+    at = analyse(login("ada"), wav(-20.0), "mix.wav")
+    assert not at.exception, at.exception
+    assert any("is not JSON" in str(e.value) and "Nothing was saved" in str(e.value)
+               for e in at.error)
+    assert _thread(data_dir, user_id) == []
+    assert token_usage.list_token_usage(engine_for(data_dir), user_id) == []
+    next(b for b in at.button if b.label == "Use the offline engine").click()
+    at.run()
+    assert [m.kind for m in _thread(data_dir, user_id)] == ["feedback"]
+    model.answer(raw_body=b"\xff\xfe\xfa not UTF-8 \x80\x81")
+    at = _ask(at, "How loud is it?")
+    assert not at.exception, at.exception
+    assert any("is not UTF-8 text" in str(e.value) for e in at.error)
+    assert [m.kind for m in _thread(data_dir, user_id)] == ["feedback"]
+    stages = [u.stage for u in token_usage.list_token_usage(engine_for(data_dir), user_id)]
+    assert stages == ["feedback"]  # the offline feedback only
+
+
 def test_follow_ups_are_grounded_and_summarised_after_four(data_dir: Path,
                                                            model: LLMServer) -> None:
     user_id = make_user(data_dir, "ada")
