@@ -6,7 +6,9 @@ a fresh checkout), then times, side by side in one run:
   - one ``python -m zz_core analyze --json`` process over all ten files (cold start,
     imports and numba included);
   - ``ffmpeg -af ebur128=peak=true`` over the same files, one after the other;
-and prints the ratio (target: at most 1.0). It then analyses one 20-minute file in a
+and prints the ratio (target: at most 1.0); then, in this process, the time of the
+section step against the whole analysis of a 5-minute song in sections (target: at
+most 10 %). It then analyses one 20-minute file in a
 fresh process and prints its peak resident memory (target: under 1 GB).
 
 Run: python bench/bench_analyze.py   (needs ffmpeg on PATH)
@@ -31,6 +33,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def render_track(path: Path, seconds: float, bpm: float, seed: int) -> None:
     """A mix-like track: kick, snare, hats, a bass line and chords over pink-ish noise,
     with a limiter-like soft clip so peaks sit near full scale like a master."""
+    sf.write(str(path), _track_audio(seconds, bpm, seed).T.astype(np.float32), RATE,
+             subtype="PCM_24")
+
+
+def _track_audio(seconds: float, bpm: float, seed: int) -> np.ndarray:
     rng = np.random.default_rng(seed)
     n = int(seconds * RATE)
     t = np.arange(n) / RATE
@@ -46,8 +53,53 @@ def render_track(path: Path, seconds: float, bpm: float, seed: int) -> None:
     mono = kick * 0.8 + snare + hats + bass + chords
     wide = rng.standard_normal((2, n)) * 0.02
     audio = np.vstack([mono, mono]) + wide
-    audio = np.tanh(audio * 1.5) * 0.95
-    sf.write(str(path), audio.T.astype(np.float32), RATE, subtype="PCM_24")
+    return np.tanh(audio * 1.5) * 0.95
+
+
+SECTION_PLAN = "ABABCABBCA"
+"""Ten 30 s parts (three materials at one tempo, louder and quieter): a 5-minute song."""
+
+
+def render_song(path: Path) -> None:
+    """A 5-minute track in sections: parts of three materials (SECTION_PLAN)."""
+    gains = {"A": 0.5, "B": 1.0, "C": 0.3}
+    parts = [gains[p] * _track_audio(30.0, 124.0, ord(p)) for p in SECTION_PLAN]
+    sf.write(str(path), np.concatenate(parts, axis=1).T.astype(np.float32), RATE,
+             subtype="PCM_24")
+
+
+def section_share(path: Path, runs: int = 3) -> tuple[float, float, int]:
+    """(seconds of the section step, seconds of the whole analysis, sections found) on
+    one file, in this process, best of ``runs`` after a warm-up run: the section step
+    (``judge.sections.sections_of``: segmentation and the per-section figures) is timed
+    inside the real analysis."""
+    from zz_core.judge import pipeline
+
+    spent: list[float] = []
+    original = pipeline.sections_of
+
+    def timed(*args, **kwargs):  # type: ignore[no-untyped-def]
+        start = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            spent.append(time.perf_counter() - start)
+
+    pipeline.sections_of = timed
+    try:
+        pipeline.analyze_file(path)  # warm-up: imports, first calls
+        best: tuple[float, float, int] | None = None
+        for _ in range(runs):
+            spent.clear()
+            start = time.perf_counter()
+            result = pipeline.analyze_file(path)
+            whole = time.perf_counter() - start
+            if best is None or whole < best[1]:
+                best = (spent[0], whole, len(result.sections))
+    finally:
+        pipeline.sections_of = original
+    assert best is not None
+    return best
 
 
 def batch() -> list[Path]:
@@ -107,6 +159,12 @@ def main() -> int:
     print(f"zz_core analyze (all metrics, one process): {engine:6.2f} s")
     print(f"ffmpeg ebur128=peak=true (loudness + TP):   {ffmpeg:6.2f} s")
     print(f"ratio zz_core / ffmpeg: {engine / ffmpeg:.2f} (target <= 1.0)")
+    song = OUT / "sections5min.wav"
+    if not song.exists():
+        render_song(song)
+    step, whole, count = section_share(song)
+    print(f"sections on a 5-minute song ({count} found): {step * 1000:.0f} ms of "
+          f"{whole:.2f} s analysis = {100 * step / whole:.1f} % (target <= 10 %)")
     long_file = OUT / "long20min.wav"
     if not long_file.exists():
         render_track(long_file, 20 * 60, 128.0, 99)

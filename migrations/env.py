@@ -4,7 +4,9 @@ zz_core.store.tables.
 The connection comes from ``config.attributes["connection"]`` when the app runs the
 migrations itself (``zz_core.store.db.upgrade_schema``); otherwise from ``sqlalchemy.url``
 in alembic.ini, else ``DATABASE_URL``, else the SQLite file in ``ZZ_DATA_DIR``. SQLite gets
-batch mode (``render_as_batch``), which ALTER TABLE on SQLite needs.
+batch mode (``render_as_batch``), which ALTER TABLE on SQLite needs, and runs the migrations
+with foreign-key enforcement off (a batch rebuild drops the old table, which would
+otherwise cascade); it is turned back on, and checked, once they are committed.
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ def run_migrations_offline() -> None:
 
 
 def _run_on(connection: Connection) -> None:
+    if connection.dialect.name == "sqlite":
+        db.sqlite_foreign_keys(connection, on=False)  # a batch rebuild must not cascade
     _configure(connection=connection)
     with context.begin_transaction():
         context.run_migrations()
@@ -64,6 +68,8 @@ def run_migrations_online() -> None:
         with engine.connect() as new_connection:
             _run_on(new_connection)
             new_connection.commit()
+            if new_connection.dialect.name == "sqlite":
+                db.sqlite_foreign_keys(new_connection, on=True)
     finally:
         engine.dispose()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from ui import conversation, job_status, reports, resources, views
+from ui import conversation, job_status, reports, resources, versions, views
 from ui.auth import require_user
 from ui.compare import compare_view
 from zz_core.errors import ZzError
@@ -83,6 +83,7 @@ def track_panel(project_id: int) -> None:
         pair = analyses.level_matched_pair(workspace, track_id, reference_track.id, result,
                                            reference_result)
         views.analysis_view(result, workspace.audio_path(track), reference_result, pair)
+    versions.history_view(workspace, track_id, result)
     assert track_id is not None
     profile = conversation.profile_picker("history_profile")
     conversation.feedback_section(workspace, result, track_id=track_id,

@@ -24,7 +24,6 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ui.plots import (
-    LOG_FREQ_RANGE,
     NEGATIVE_ZONE_FILL,
     REFERENCE_COLOUR,
     TARGET_BAND_FILL,
@@ -33,7 +32,9 @@ from ui.plots import (
     _layout,
     _nullable,
     clocks,
+    frequency_axis,
     time_axis,
+    time_ticks,
 )
 from zz_core.advise import figures
 from zz_core.fmt import figure, number, value_range
@@ -146,9 +147,22 @@ def spectrogram_figure(data: SpectrogramData, duration_s: float) -> go.Figure:
         zmin=top - SPECTROGRAM_RANGE_DB, zmax=top, colorscale="Inferno",
         colorbar={"title": {"text": "dBFS", "side": "right"}, "thickness": 12},
         hovertemplate="%{x}, %{y:.0f} Hz: %{z:.0f} dBFS<extra></extra>", hoverongaps=False))
-    fig.update_yaxes(type="log", range=LOG_FREQ_RANGE, title_text="Frequency (Hz)")
-    fig.update_xaxes(type="category", title_text="Time (m:ss)", nticks=8)
+    fig.update_yaxes(**frequency_axis())
+    fig.update_xaxes(type="category", title_text="Time (m:ss)",
+                     **column_ticks(data.times_s, duration_s))
     return _layout(fig, "Spectrogram", height=SPECTROGRAM_HEIGHT)
+
+
+def column_ticks(times_s: np.ndarray, duration_s: float) -> dict[str, object]:
+    """Ticks of a spectrogram's time axis (its columns are categories named m:ss.s): the
+    column nearest each of ``time_ticks``' round times, labelled with that time."""
+    if not len(times_s):
+        return {}
+    columns = clocks(times_s)
+    values, labels = time_ticks(duration_s)
+    nearest = [int(np.argmin(np.abs(times_s - value))) for value in values]
+    return {"tickmode": "array", "tickvals": [columns[i] for i in nearest],
+            "ticktext": labels}
 
 
 # --------------------------------------------------------------------------- vectorscope
@@ -213,10 +227,23 @@ def stereo_time_figure(result: AnalysisResult) -> go.Figure:
             hovertemplate="%{customdata}: width %{y:.2f} (side/mid)<extra></extra>"),
             row=2, col=1)
     fig.update_yaxes(title_text="Correlation", range=[-1.05, 1.05], row=1, col=1)
-    fig.update_yaxes(title_text="Width (S/M)", rangemode="tozero", row=2, col=1)
+    fig.update_yaxes(title_text="Width (S/M)", range=[0.0, width_top(width)], row=2, col=1)
     time_axis(fig, result.duration_s, title="", row=1, col=1)
     time_axis(fig, result.duration_s, row=2, col=1)
     return _layout(fig, "Correlation and width over time (400 ms windows)", height=420)
+
+
+def width_top(width: TimeSeries | None) -> float:
+    """The top of the width axis: the widest window, at least 0.5 (so a narrow track does
+    not look wide) and at most WIDTH_TOP (an out-of-phase stretch, whose mid nearly
+    vanishes, would reach hundreds and flatten everything else; its hover keeps the value)."""
+    values = np.array([]) if width is None else width.as_array()
+    values = values[np.isfinite(values)]
+    widest = float(values.max()) * 1.05 if values.size else 0.0
+    return round(min(WIDTH_TOP, max(0.5, widest)), 2)
+
+
+WIDTH_TOP = 2.0
 
 
 # --------------------------------------------------------------------------- loudness
@@ -305,7 +332,7 @@ def fine_spectrum_figure(result: AnalysisResult, data: FineSpectrumData,
             line={"color": REFERENCE_COLOUR, "width": 1.5},
             hovertemplate=(f"%{{x:.0f}} Hz: %{{y:.1f}} dB (shifted {number(shift, sign=True)}"
                            " dB)<extra>reference</extra>")))
-    fig.update_xaxes(type="log", range=LOG_FREQ_RANGE, title_text="Frequency (Hz)")
+    fig.update_xaxes(**frequency_axis())
     fig.update_yaxes(title_text=f"Level (dBFS per 1/{data.bands_per_octave} octave)")
     return _layout(fig, f"Spectrum analyser, 1/{data.bands_per_octave} octave, vs the "
                         f"{html.escape(result.genre.display_label)} target")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,16 @@ from plotly.subplots import make_subplots
 from ui.cards import Card, headline_cards
 from zz_core.advise import figures
 from zz_core.advise.figures import metric_number
-from zz_core.fmt import NOT_AVAILABLE, clock, clock_span, duration, figure, number, value_range
+from zz_core.fmt import (
+    NOT_AVAILABLE,
+    clock,
+    clock_span,
+    duration,
+    figure,
+    hz_label,
+    number,
+    value_range,
+)
 from zz_core.judge.comparison import METRICS, metric_value
 from zz_core.judge.models import AnalysisResult, Comparison
 from zz_core.measure.series import TimeSeries
@@ -116,8 +126,20 @@ def clocks(times: Sequence[float] | np.ndarray) -> list[str]:
     return [clock(float(t)) for t in times]
 
 
+FREQ_TICKS_HZ = (20.0, 50.0, 100.0, 200.0, 500.0, 1000.0, 2000.0, 5000.0, 10000.0, 20000.0)
+"""Labelled frequencies of a log-frequency axis ("20" ... "1k" ... "20k")."""
+
+
+def frequency_axis() -> dict[str, Any]:
+    """A 20 Hz-20 kHz log axis labelled at FREQ_TICKS_HZ: ``update_xaxes`` (or
+    ``update_yaxes``) arguments."""
+    return {"type": "log", "range": LOG_FREQ_RANGE, "title_text": "Frequency (Hz)",
+            "tickmode": "array", "tickvals": list(FREQ_TICKS_HZ),
+            "ticktext": [hz_label(v) for v in FREQ_TICKS_HZ]}
+
+
 def _log_frequency_axis(fig: go.Figure) -> None:
-    fig.update_xaxes(type="log", range=LOG_FREQ_RANGE, title_text="Frequency (Hz)")
+    fig.update_xaxes(**frequency_axis())
 
 
 def _nullable(values: np.ndarray) -> list[float | None]:
@@ -340,7 +362,7 @@ def tonal_difference_figure(comparison: Comparison) -> go.Figure:
     fig.add_hline(y=0.0, line={"color": "#bdbdbd", "width": 1})
     _log_frequency_axis(fig)
     limit = chartdata.eq_move_limit(moves)
-    fig.update_yaxes(title_text="EQ move (dB, + boost / - cut)", range=[-limit, limit])
+    fig.update_yaxes(title_text="EQ move (dB)", range=[-limit, limit])
     reference = html.escape(comparison.reference_name or "the reference")
     return _layout(fig, f"EQ move towards {reference} (spectra level-matched for comparison; "
                         f"{figures.loudness_sentence(comparison)})")
@@ -408,8 +430,8 @@ def band_correlation_figure(result: AnalysisResult) -> go.Figure:
     fig.add_trace(go.Bar(
         x=labels, y=[b.width for b in bands], name="Width", marker_color=TRACK_COLOUR,
         hovertemplate="%{x}: width %{y:.2f} (side/mid energy)<extra></extra>"), row=1, col=2)
-    fig.update_yaxes(title_text="Correlation (-1 to +1)", range=[-1.05, 1.05], row=1, col=1)
-    fig.update_yaxes(title_text="Width (side/mid energy ratio)", rangemode="tozero",
+    fig.update_yaxes(title_text="Correlation", range=[-1.05, 1.05], row=1, col=1)
+    fig.update_yaxes(title_text="Width (side/mid)", rangemode="tozero",
                      row=1, col=2)
     fig.update_layout(showlegend=False)
     return _layout(fig, "Stereo per band")
@@ -432,7 +454,7 @@ def psr_figure(result: AnalysisResult) -> go.Figure:
         line={"color": TRACK_COLOUR, "width": 1.5}, customdata=clocks(times),
         hovertemplate="%{customdata}: PSR %{y:.1f} dB<extra></extra>"))
     time_axis(fig, result.duration_s)
-    fig.update_yaxes(title_text="PSR (dB, true peak - short-term loudness)",
+    fig.update_yaxes(title_text="PSR (dB)",
                      range=[0.0, chartdata.psr_top(values, floor)])
     return _layout(fig, "Peak-to-short-term-loudness ratio (PSR) over time")
 
@@ -533,5 +555,5 @@ def overlay_spectrum_figure(results: list[tuple[str, AnalysisResult]]) -> go.Fig
                            f"{number(curve.offset_db, sign=True)} dB)"
                            f"<extra>{html.escape(curve.name)}</extra>")))
     _log_frequency_axis(fig)
-    fig.update_yaxes(title_text="Level (dB per 1/3 octave, matched to the first track)")
+    fig.update_yaxes(title_text="Level (dB, 1/3 octave)")
     return _layout(fig, "Spectra, level-matched to the first track")

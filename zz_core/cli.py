@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument("--context", choices=CONTEXTS,
                          default="mixdown", help="what the track is (default: mixdown)")
     analyze.add_argument("--reference", metavar="FILE", help="compare with this track")
+    analyze.add_argument("--previous", metavar="FILE",
+                         help="the previous version of the track: say what changed since "
+                         "(issues fixed, new and remaining; figures before and after)")
     analyze.add_argument("--json", action="store_true",
                          help="one JSON object per file, one per line")
     _add_feedback_command(commands)
@@ -140,7 +143,7 @@ def run_analyze(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         print(f"zz_core: {error}", file=err)
         return EXIT_FAILED
     status = EXIT_OK
-    for result in _analysed(args.files, args.reference, options, err):
+    for result in _analysed(args.files, args.reference, options, err, args.previous):
         if result is None:
             status = EXIT_FAILED
             continue
@@ -182,13 +185,14 @@ def _options_and_config(args: argparse.Namespace) -> tuple[AnalysisOptions, Prov
 
 
 def _analysed(paths: Sequence[str], reference_path: str | None, options: AnalysisOptions,
-              err: TextIO) -> Iterator[AnalysisResult | None]:
-    """Each file's analysis in order, compared with the reference when there is one; None
-    for a file that failed (reported on ``err``), and a single None when the reference
+              err: TextIO, previous_path: str | None = None) -> Iterator[AnalysisResult | None]:
+    """Each file's analysis in order, compared with the reference when there is one (and
+    with the previous version, ``changes``, when given); None for a file that failed
+    (reported on ``err``), and a single None when the reference or previous version
     itself failed."""
     from zz_core.services.analyses import analyse_files
 
-    outcomes = analyse_files(paths, reference_path, options)
+    outcomes = analyse_files(paths, reference_path, options, previous_path)
     for outcome in _progress(outcomes, len(paths), err):
         if outcome.error is not None:
             print(f"zz_core: {outcome.path}: {outcome.error}", file=err)

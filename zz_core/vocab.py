@@ -88,3 +88,15 @@ QueueName = Literal["interactive", "batch"]
 """A queue of analysis work (with ``ZZ_QUEUE_URL``): a producer waiting in the browser, or a
 catalogue batch; two queues so a batch never starves a producer."""
 QUEUE_NAMES: tuple[QueueName, ...] = get_args(QueueName)
+
+Trend = Literal["improved", "regressed", "unchanged", "changed"]
+"""What a headline figure did from one version of a track to the next: improved or
+regressed (towards or away from its target by at least its judging margin), unchanged
+(moved less than that margin), or changed (moved past the margin but neither towards nor
+away from a target: within it both times, or not judged)."""
+TRENDS: tuple[Trend, ...] = get_args(Trend)
+
+SectionKind = Literal["intro", "verse", "chorus", "drop", "breakdown", "bridge", "outro"]
+"""What a section of a song is, best effort (``measure/sections.py``); "drop" is the
+chorus of electronic music."""
+SECTION_KINDS: tuple[SectionKind, ...] = get_args(SectionKind)

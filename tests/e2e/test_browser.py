@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import itertools
+import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -11,7 +14,7 @@ import sys
 import time
 import urllib.request
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -92,7 +95,8 @@ def register_and_log_in(page: Any, username: str, first: str, last: str,
                          ("Password", password), ("Repeat password", password)]:
         field(page, label).fill(value)
     page.get_by_role("button", name="Register").click()
-    expect(page.get_by_text("Account created")).to_be_visible()
+    # a fresh server shares 2 cores with its warm-up: allow it time
+    expect(page.get_by_text("Account created")).to_be_visible(timeout=30_000)
     page.get_by_role("tab", name="Log in").click()
     field(page, "Username").fill(username)
     field(page, "Password").fill(password)
@@ -149,7 +153,8 @@ def launch(playwright: Any) -> Any:
         executable_path=CHROMIUM,
         args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
               "--no-first-run", "--disable-background-networking",
-              "--disable-component-update", "--disable-sync"])
+              "--disable-component-update", "--disable-sync",
+              "--autoplay-policy=no-user-gesture-required"])
 
 
 def test_register_login_upload_analyse_and_open_in_history(server: Server,
@@ -169,7 +174,7 @@ def test_register_login_upload_analyse_and_open_in_history(server: Server,
         expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(
             timeout=120_000)
         expect(page.get_by_text("-20.0 LUFS", exact=True)).to_be_visible()
-        expect(page.locator(".js-plotly-plot").first).to_be_visible()
+        expect(page.locator(".js-plotly-plot").first).to_be_visible(timeout=30_000)
         page.screenshot(path=str(tmp_path / "analyze.png"))
         page.get_by_role("link", name="History & Compare").click()
         expect(page.get_by_role("heading", name="History & Compare")).to_be_visible()
@@ -245,3 +250,150 @@ def test_a_reload_keeps_the_sign_in_until_logout(server: Server) -> None:
         assert page.get_by_role("heading", name="Analyze a track").count() == 0
         browser.close()
     assert "'zoundzcope_auth'" not in [line.strip() for line in server.lines()]
+
+
+# --- the meter: the player, A/B and the views -------------------------------------------------
+
+CLOCK_SPAN = re.compile(r"(\d+):(\d\d\.\d)-(\d+):(\d\d\.\d)$")
+"""An issue button's label, zz_core.fmt.clock_span: "0:04.0-0:07.0" (after its icon)."""
+
+
+def seconds_of(label: str) -> tuple[float, float]:
+    """(start, end) in s from a clock_span label."""
+    found = CLOCK_SPAN.search(label.strip())
+    assert found, label
+    return (int(found[1]) * 60 + float(found[2]), int(found[3]) * 60 + float(found[4]))
+
+
+def player_state(player: Any) -> dict[str, Any]:
+    """The player's data-* attributes (its live state) and its last report, parsed."""
+    state: dict[str, Any] = player.evaluate("element => ({...element.dataset})")
+    state["reported"] = json.loads(state.get("reported") or "null")
+    return state
+
+
+def wait_for_state(player: Any, check: Callable[[dict[str, Any]], bool],
+                   timeout_s: float = 30.0) -> dict[str, Any]:
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            state = player_state(player)
+        except Error as error:  # the frame is being replaced: read the new one
+            state = {"error": str(error), "reported": None}
+        else:
+            if check(state):
+                return state
+        assert time.monotonic() < deadline, f"the player never got there: {state}"
+        time.sleep(0.1)
+
+
+def plot_has_data(plot: Any) -> bool:
+    """True when a plotly chart draws a trace with points (x/y) or cells (z)."""
+    return bool(plot.evaluate(  # _fullData: the traces as drawn (binary arrays decoded)
+        "element => (element._fullData || []).some(trace => ['x', 'y', 'z'].some("
+        "axis => trace[axis] && trace[axis].length > 0))"))
+
+
+def mixes(folder: Path) -> tuple[Path, Path]:
+    """tests/app/test_views.py's flawed mixdown (right channel polarity-flipped from 4 to
+    7 s, in 12 s) and a reference: the clean mixdown, 4 dB louder."""
+    from tests.mixes import RATE, clean_mixdown, polarity_flipped
+
+    clean = clean_mixdown(12.0)
+    track = write_wav(folder / "flawed.wav", polarity_flipped(clean, 4.0, 7.0), RATE, "PCM_16")
+    reference = write_wav(folder / "reference.wav", clean * 10 ** (4 / 20), RATE, "PCM_16")
+    return track, reference
+
+
+def test_an_issue_loops_in_the_player_ab_keeps_the_position_and_every_view_has_data(
+        server: Server, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    from ui.views import TABS
+
+    track, reference = mixes(tmp_path)
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        page.set_default_timeout(60_000)
+        expect.set_options(timeout=30_000)
+        page.goto(server.url)
+        register_and_log_in(page, "cleo", "Cleo", "Meter")
+        field(page, "New session name").fill("Meter")
+        field(page, "New session name").press("Enter")
+        inputs = page.locator("input[type=file]")
+        upload(page, inputs.nth(1), reference)
+        upload_and_analyse(page, inputs.nth(0), track)
+        expect(page.get_by_text("Integrated loudness", exact=True)).to_be_visible(
+            timeout=180_000)
+        _settle(page)
+
+        frame = page.frame_locator("iframe[src*='zz_player']")
+        player = frame.locator("#zz-player")
+        wait_for_state(player, lambda s: s.get("ready") == "true")
+
+        # the issue's button: seeks to the start of its worst stretch and loops it
+        card = (page.get_by_test_id("stVerticalBlock")
+                .filter(has_text="Phase cancellation")
+                .filter(has=page.get_by_role("button", name=CLOCK_SPAN)).last)
+        button = card.get_by_role("button", name=CLOCK_SPAN)
+        start, end = seconds_of(button.inner_text())
+        assert end - start >= 2.0  # looped as it is (a shorter stretch gets context)
+        assert 3.0 <= start <= 5.0 and 6.0 <= end <= 8.0, (start, end)
+        _settle(page)
+        button.click()
+        state = wait_for_state(player, lambda s: s["reported"] is not None
+                               and s["reported"]["event"] == "command")
+        loop_start, loop_end = float(state["loopStart"]), float(state["loopEnd"])
+        assert abs(loop_start - start) <= 0.06 and abs(loop_end - end) <= 0.06
+        assert abs(state["reported"]["position"] - loop_start) <= 0.01  # at the loop start
+        assert state["reported"]["loop"] == [loop_start, loop_end]
+
+        # it plays the span over and over: never outside it, and back to its start
+        wait_for_state(player, lambda s: s["playing"] == "true")
+        positions = []
+        deadline = time.monotonic() + (loop_end - loop_start) * 1.8
+        while time.monotonic() < deadline:
+            positions.append(float(player_state(player)["position"]))
+            time.sleep(0.05)
+        assert all(loop_start - 0.05 <= p <= loop_end + 0.3 for p in positions), positions
+        assert max(positions) - min(positions) > 1.0, positions
+        assert any(b < a - 1.0 for a, b in itertools.pairwise(positions)), positions
+
+        # A/B: the reference takes over at the same position
+        frame.locator("#play").click()  # pause, so the position holds still
+        paused = wait_for_state(player, lambda s: s["playing"] == "false")
+        frame.locator("#sources button[data-source='1']").click()
+        switched = wait_for_state(player, lambda s: s["source"] == "1")
+        assert switched["reported"]["event"] == "source"
+        assert abs(float(switched["position"]) - float(paused["position"])) <= 0.02
+        assert switched["loopStart"] == paused["loopStart"]  # still looping the issue
+        frame.locator("#sources button[data-source='0']").click()
+        back = wait_for_state(player, lambda s: s["source"] == "0")
+        assert abs(float(back["position"]) - float(paused["position"])) <= 0.02
+
+        # every view of the meter draws data
+        for name in TABS:
+            page.get_by_role("tab", name=name, exact=True).click()
+            panel = page.get_by_test_id("stTabPanel").filter(visible=True)
+            if name == "Platforms":
+                expect(panel.locator("table").first).to_be_visible()
+                assert panel.locator("tbody tr").count() >= 3
+                continue
+            plots = panel.locator(".js-plotly-plot")
+            expect(plots.first, f"the {name} view draws no chart").to_be_visible()
+            page.wait_for_timeout(300)
+            assert plots.count() >= 1, name
+            for index in range(plots.count()):
+                assert plot_has_data(plots.nth(index)), f"{name}: plot {index} has no data"
+
+        # usable at phone width: nothing wider than the screen
+        page.set_viewport_size({"width": 390, "height": 844})
+        page.wait_for_timeout(1500)
+        page.screenshot(path=str(tmp_path / "phone.png"), full_page=False)
+        widths = page.evaluate(
+            "() => [document.documentElement.scrollWidth, window.innerWidth]")
+        assert widths[0] <= widths[1] + 1, widths
+        browser.close()

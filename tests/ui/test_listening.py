@@ -66,7 +66,7 @@ def test_a_short_stretch_loops_with_context_inside_the_track() -> None:
 def test_sections_are_regions_too() -> None:
     sections = [SimpleNamespace(label="Intro", start_s=0.0, end_s=8.0),
                 SimpleNamespace(label="Drop", start_s=8.0, end_s=24.0)]
-    regions = listening.section_regions(sections)  # type: ignore[arg-type]
+    regions = listening.section_regions(sections)
     assert [(r.label, r.kind, r.loop_start_s, r.loop_end_s) for r in regions] == [
         ("Intro", "section", 0.0, 8.0), ("Drop", "section", 8.0, 24.0)]
     assert regions[0].colour != regions[1].colour

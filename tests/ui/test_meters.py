@@ -41,10 +41,18 @@ def _spectrogram_model(columns: int = 50, rows: int = 96) -> SimpleNamespace:
 
 def _with(result: AnalysisResult, **series_fields: object) -> SimpleNamespace:
     """A duck-typed result whose series carry extra fields (the engine adds them later)."""
-    series = SimpleNamespace(**{name: getattr(result.series, name)
-                                for name in type(result.series).model_fields}, **series_fields)
+    series = SimpleNamespace(**{**{name: getattr(result.series, name)
+                                   for name in type(result.series).model_fields},
+                                **series_fields})
     fields = {name: getattr(result, name) for name in type(result).model_fields}
     return SimpleNamespace(**{**fields, "series": series})
+
+
+def _older(result: AnalysisResult) -> AnalysisResult:
+    """The analysis as stored before the engine measured the meter views' data."""
+    series = result.series.model_copy(update={"spectrogram": None, "width": None})
+    return result.model_copy(update={"series": series, "vectorscope": None,
+                                     "fine_spectrum": None})
 
 
 def _time_axis_is_clock(axis: go.layout.XAxis) -> None:
@@ -72,7 +80,7 @@ def test_spectrogram_is_decoded_and_drawn_on_a_log_frequency_axis() -> None:
 
 
 def test_a_broken_or_missing_spectrogram_is_not_measured(track: AnalysisResult) -> None:
-    assert meters.spectrogram_of(track) is None
+    assert meters.spectrogram_of(_older(track)) is None
     broken = _spectrogram_model()
     broken.codes = "not base64!"
     holder = SimpleNamespace(series=SimpleNamespace(spectrogram=broken))
@@ -119,7 +127,7 @@ def test_fine_spectrum_against_the_target_and_the_reference(track: AnalysisResul
     assert np.nanmax(np.abs(np.array(theirs.y, dtype=float) - np.array(ours.y, dtype=float))
                      ) == pytest.approx(0.0, abs=1e-6)  # level-matched: the same shape
     assert fig.layout.xaxis.type == "log" and "1/12 octave" in fig.layout.yaxis.title.text
-    assert meters.fine_spectrum_of(track) is None
+    assert meters.fine_spectrum_of(_older(track)) is None
 
 
 def test_loudness_histogram_shares_add_up_and_mark_integrated_and_target(
@@ -137,7 +145,7 @@ def test_loudness_histogram_shares_add_up_and_mark_integrated_and_target(
 
 
 def test_stereo_over_time_says_when_width_was_not_measured(track: AnalysisResult) -> None:
-    fig = meters.stereo_time_figure(track)
+    fig = meters.stereo_time_figure(_older(track))
     assert [t.name for t in fig.data] == ["Correlation"]
     assert any(meters.NOT_MEASURED in (a.text or "") for a in fig.layout.annotations)
     _time_axis_is_clock(fig.layout.xaxis2)
@@ -181,3 +189,26 @@ def test_short_term_loudness_shows_the_target_band(track: AnalysisResult) -> Non
     assert (band.y0, band.y1) == target
     assert [s.y0 for s in fig.layout.shapes if s.type == "line"] == [
         track.loudness.integrated_lufs]
+
+
+def test_the_width_axis_is_not_flattened_by_an_out_of_phase_stretch() -> None:
+    def series(*values: float | None) -> TimeSeries:
+        return TimeSeries(start_s=0.4, hop_s=0.1, values=list(values))
+
+    assert meters.width_top(series(0.1, 0.2, None)) == 0.5  # narrow stays narrow-looking
+    assert meters.width_top(series(0.3, 1.0, 0.8)) == 1.05
+    assert meters.width_top(series(0.3, 480.0, 0.4)) == meters.WIDTH_TOP  # polarity flip
+    assert meters.width_top(None) == 0.5
+
+
+def test_frequency_axes_are_labelled_20_hz_to_20k() -> None:
+    axis = plots.frequency_axis()
+    assert axis["type"] == "log" and axis["ticktext"][0] == "20"
+    assert axis["ticktext"][5] == "1k" and axis["ticktext"][-1] == "20k"
+    spectrogram = meters.spectrogram_of(
+        SimpleNamespace(series=SimpleNamespace(spectrogram=_spectrogram_model())))  # type: ignore[arg-type]
+    assert spectrogram is not None
+    fig = meters.spectrogram_figure(spectrogram, 10.0)
+    assert list(fig.layout.yaxis.ticktext) == axis["ticktext"]
+    assert list(fig.layout.xaxis.ticktext[:3]) == ["0:00", "0:02", "0:04"]  # round m:ss
+    assert set(fig.layout.xaxis.tickvals) <= set(fig.data[0].x)  # placed on columns

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from zz_core.advise import tokens
+from zz_core.advise.changes import change_text, codes_text, tonal_text
 from zz_core.advise.feedback import ChatTurn, PassageLike
 from zz_core.advise.figures import (
     comparison_loudness_lu,
@@ -30,6 +31,7 @@ from zz_core.fmt import clock, clock_span, compact, figure, hz, hz_label, number
 from zz_core.judge.album import CohesionSummary, KeyTransition, Spread
 from zz_core.judge.judging import judging_rules, tonal_tolerance, true_peak_ceiling, verdicts
 from zz_core.judge.models import AnalysisResult
+from zz_core.judge.sections import band_text, section_line
 from zz_core.knowledge.documents import heading_context
 from zz_core.text import printable
 from zz_core.vocab import Profile
@@ -99,6 +101,13 @@ FOLLOW_UP_INSTRUCTION = (
     "give what is measured instead. Cite a knowledge-base passage only when it is about "
     "the question.")
 
+VERSION_INSTRUCTION = (
+    "This track is a new version of an earlier one (CHANGES SINCE THE PREVIOUS VERSION "
+    "below). Begin by acknowledging what improved since that version (the issues fixed and "
+    "the figures that improved, with their figures), then what got worse, then what is "
+    "left to do. Call a figure improved or worse only as the changes list does: a smaller "
+    "move is within its judging margin, not an improvement.")
+
 # --------------------------------------------------------------------------- user text
 
 
@@ -130,10 +139,13 @@ def analysis_brief(result: AnalysisResult, name: str | None = None) -> str:
         _spectrum_section(result),
         _verdicts_section(result),
         _issues_section(result),
+        _sections_section(result),
         _platforms_section(result),
     ]
     if result.comparison is not None:
         sections.append(_reference_section(result))
+    if result.changes is not None:
+        sections.append(_changes_section(result))
     return "\n\n".join(section for section in sections if section)
 
 
@@ -251,6 +263,17 @@ def _issues_section(result: AnalysisResult) -> str:
     return "\n".join(lines)
 
 
+def _sections_section(result: AnalysisResult) -> str:
+    if len(result.sections) < 2:
+        return ""
+    lines = ["SONG SECTIONS (label: repeats share it; kind best effort with confidence; span; "
+             "figures; bands against the genre target, level-matched; issues heard there)"]
+    for section in result.sections:
+        lines.append(f"- {section_line(section)}; bands vs target: {band_text(section.bands)}"
+                     f"; issues: {', '.join(section.issue_codes) or 'none'}")
+    return "\n".join(lines)
+
+
 def _platforms_section(result: AnalysisResult) -> str:
     if not result.platforms:
         return ""
@@ -293,6 +316,32 @@ def _reference_section(result: AnalysisResult) -> str:
                      f"most the moves an engineer would make): {moves}")
     for issue in comparison.issues:
         lines.append(f"- {issue.code}: {issue.message}")
+    if comparison.section_note:
+        lines.append(f"- section by section (each section against the reference's matching "
+                     f"one): {comparison.section_note}")
+    return "\n".join(lines)
+
+
+def _changes_section(result: AnalysisResult) -> str:
+    changes = result.changes
+    assert changes is not None
+    name = clean_user_text(changes.previous_name or "previous version", 120)
+    lines = [f"CHANGES SINCE THE PREVIOUS VERSION \"{name}\" (this version minus that one)",
+             f"- issues fixed: {codes_text(changes.fixed) or 'none'}",
+             f"- issues new: {codes_text(changes.new) or 'none'}",
+             f"- issues remaining: {codes_text(changes.remaining) or 'none'}"]
+    for trend in ("improved", "regressed", "changed"):
+        moved = changes.trending(trend)
+        if moved:
+            lines.append(f"- {trend} (past the judging margin): "
+                         f"{'; '.join(change_text(c) for c in moved)}")
+    lines.append("- unchanged within the judging margin: "
+                 f"{', '.join(c.label for c in changes.trending('unchanged')) or 'none'}")
+    tonal = tonal_text(changes.tonal_difference)
+    if tonal:
+        lines.append(f"- tone, level-matched: {tonal}")
+    if not changes.same_options:
+        lines.append("- the previous version was analysed with another context or genre")
     return "\n".join(lines)
 
 
@@ -322,7 +371,7 @@ def feedback_messages(result: AnalysisResult, profile: Profile,
     """The first feedback on a track: INSIGHT / SUGGESTION pairs."""
     return [
         _system(PERSONA, _style(result.context, profile, result.genre.display_label),
-                ITEM_FORMAT),
+                ITEM_FORMAT, VERSION_INSTRUCTION if result.changes is not None else ""),
         {"role": "user", "content": "ANALYSIS\n\n" + analysis_brief(result, name)},
     ]
 

@@ -3,7 +3,9 @@
 EQ move that brings the track towards the reference; its level-match offset is only
 that) and the issues the difference reveals, under the same codes as the absolute checks,
 one per code, each past its threshold (``data/judging.yaml``, ``comparison``) by at least
-its visible margin. Tonal regions are those of ``judge/regions.py``."""
+its visible margin. Tonal regions are those of ``judge/regions.py``. Section by section
+(``judge/sections.py``): each section against the reference's matching one, and which
+differs most."""
 
 from __future__ import annotations
 
@@ -15,6 +17,7 @@ from zz_core.judge.judging import true_peak_ceiling
 from zz_core.judge.models import AnalysisResult, Comparison, MetricDelta, TonalDifference
 from zz_core.judge.regions import REGIONS, Region
 from zz_core.judge.rules import past
+from zz_core.judge.sections import compare_sections
 from zz_core.judge.thresholds import judging_table
 from zz_core.measure.spectrum import audible_levels, level_match_offset
 from zz_core.vocab import Severity
@@ -57,6 +60,7 @@ def compare(track: AnalysisResult, reference: AnalysisResult) -> Comparison:
     tonal = tonal_difference(track, reference)
     bands = _band_deltas(track, reference, tonal.level_offset_db)
     loudness = next(m.delta for m in metrics if m.metric == "loudness.integrated_lufs")
+    sections, section_note = compare_sections(track, reference, loudness)
     return Comparison(
         reference_name=reference.file_name,
         metrics=metrics,
@@ -66,6 +70,8 @@ def compare(track: AnalysisResult, reference: AnalysisResult) -> Comparison:
         tonal_difference=tonal,
         issues=relative_issues(track, reference, {m.metric: m for m in metrics}, tonal),
         loudness_difference_lu=None if loudness is None else round(loudness, 2),
+        sections=sections,
+        section_note=section_note,
     )
 
 

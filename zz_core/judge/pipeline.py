@@ -12,6 +12,7 @@ true-peak kernel, the FFTs and the filters release the GIL). An array already in
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import replace
 
@@ -29,16 +30,22 @@ from zz_core.judge.models import (
     AnalysisOptions,
     AnalysisResult,
     DecodingFacts,
+    FineSpectrum,
     LoudnessSummary,
     SeriesBundle,
+    Spectrogram,
+    Vectorscope,
     Waveform,
 )
 from zz_core.judge.platforms import PlatformOutcome, simulate_platforms
+from zz_core.judge.sections import sections_of
 from zz_core.measure import loudness, peaks, rhythm, spectrum, stereo, tonality
 from zz_core.measure.decoding import Audio, iter_blocks
 from zz_core.measure.decoding.limits import check_samples
 from zz_core.measure.envelope import Envelope, envelope
 from zz_core.measure.passes import Measurements, array_blocks, envelope_of, measure_blocks
+from zz_core.measure.scope import VectorscopeData
+from zz_core.measure.spectrogram import SpectrogramData, fine_centres, fine_levels
 
 WAVEFORM_POINTS = 2000
 
@@ -143,6 +150,9 @@ def _judged(measured: Measurements, options: AnalysisOptions, file_name: str | N
         channel_peaks=measured.channel_peaks, over_stretches=measured.over_stretches))
     overview = measured.envelope
     assert overview is not None  # filled in by a second reading when needed
+    tempo = rhythm.estimate_tempo(
+        music, (targets.bpm.min, targets.bpm.max) if options.genre else None)
+    genre = resolved.choice()
     result = AnalysisResult(
         file_name=file_name,
         duration_s=round(measured.duration_s, 3),
@@ -150,10 +160,9 @@ def _judged(measured: Measurements, options: AnalysisOptions, file_name: str | N
         channels=measured.channels,
         source_format=source_format,
         context=options.context,
-        genre=resolved.choice(),
+        genre=genre,
         loudness=_summary(loud, peak_result, dynamics),
-        tempo=rhythm.estimate_tempo(
-            music, (targets.bpm.min, targets.bpm.max) if options.genre else None),
+        tempo=tempo,
         key=tonality.estimate_key(music),
         transients=rhythm.describe_transients(music),
         stereo=stereo_result,
@@ -169,9 +178,15 @@ def _judged(measured: Measurements, options: AnalysisOptions, file_name: str | N
             correlation=stereo_result.correlation_series,
             waveform=_waveform(overview),
             bands=spectrum.band_levels(frames),
+            spectrogram=_spectrogram(frames.spectrogram),
+            width=stereo.width_series(measured.products, segment, rate),
         ),
         channel_peaks=measured.channel_peaks,
         decoding=decoding,
+        vectorscope=_vectorscope(measured.vectorscope),
+        fine_spectrum=_fine_spectrum(frames),
+        sections=sections_of(measured, dynamics=dynamics, short_term=loud.short_term_lufs,
+                             targets=targets, genre=genre, issues=issues, tempo=tempo),
     )
     return result.model_copy(update={"verdicts": compute_verdicts(result)})
 
@@ -212,3 +227,32 @@ def waveform_envelope(samples: np.ndarray, sample_rate_hz: int,
 
 def _waveform(overview: Envelope) -> Waveform:
     return Waveform(hop_s=overview.hop_s, minimum=overview.minimum, maximum=overview.maximum)
+
+
+# --- the meter views' data (display only) -------------------------------------------------
+
+
+def _base64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _spectrogram(data: SpectrogramData | None) -> Spectrogram | None:
+    if data is None:
+        return None
+    return Spectrogram(start_s=data.start_s, hop_s=data.hop_s,
+                       frequencies_hz=data.frequencies_hz, floor_db=data.floor_db,
+                       step_db=data.step_db, codes=_base64(data.codes))
+
+
+def _vectorscope(data: VectorscopeData | None) -> Vectorscope | None:
+    if data is None:
+        return None
+    return Vectorscope(size=data.size, scale=data.scale, codes=_base64(data.codes))
+
+
+def _fine_spectrum(frames: spectrum.SpectralFrames) -> FineSpectrum:
+    centres = fine_centres(frames.sample_rate_hz)
+    levels = fine_levels(frames.freqs_hz, frames.left_psd, frames.right_psd, centres)
+    return FineSpectrum(centres_hz=[round(float(c), 2) for c in centres],
+                        levels_db=[round(float(v), 2) if v > spectrum.EMPTY_BAND_DB else None
+                                   for v in levels])

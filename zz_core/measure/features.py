@@ -192,6 +192,12 @@ class FeatureAnalyser:
         finally:
             self._mel.close()
 
+    def close(self) -> None:
+        """Drop the temporary files kept for the end (a pass stopped early; safe to call
+        after ``finish`` and twice)."""
+        self._fine.close()
+        self._mel.close()
+
     def _features(self, frames: int, chroma: np.ndarray, rms_db: np.ndarray, tuning: float,
                   n_frames: int) -> MusicFeatures:
         return MusicFeatures(

@@ -119,9 +119,11 @@ class SegmentMeter:
         self._parts: list[list[np.ndarray]] = [[] for _ in range(channels)]
         self._frames = 0
 
-    def feed(self, block: np.ndarray) -> None:
-        """Filter the next (channels, frames) block."""
+    def feed(self, block: np.ndarray) -> np.ndarray:
+        """Filter the next (channels, frames) block; returns the weighted mean squares
+        of the segments it completed."""
         self._frames += block.shape[1]
+        completed = np.zeros((int(self._carry[0, 1]) + block.shape[1]) // self._seg)
         for channel, weight in enumerate(self._weights):
             if weight == 0.0:
                 continue
@@ -130,6 +132,8 @@ class SegmentMeter:
             done = _k_weighted_stream(np.ascontiguousarray(block[channel], dtype=np.float32),
                                       self._sos, self._seg, self._state[channel], carry, out)
             self._parts[channel].append(out[:done])
+            completed += weight * out[:done]
+        return completed
 
     def finish(self) -> np.ndarray:
         """The weighted mean squares of every whole segment fed, shape (segments,)."""

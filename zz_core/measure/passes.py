@@ -28,6 +28,7 @@ import numpy as np
 
 from zz_core.measure import features, loudness, peaks, spectrum, stereo, truepeak
 from zz_core.measure.envelope import Envelope, EnvelopeMeter
+from zz_core.measure.scope import VectorscopeData, VectorscopeMeter
 
 BLOCK_FRAMES = 2**18  # frames per block when measuring an array already in memory
 IN_FLIGHT = 3  # blocks a lane may have waiting before the reader waits for it
@@ -40,7 +41,9 @@ class Measurements:
     ``segments``: the K-weighted 100 ms mean squares (``loudness.segment_mean_squares``);
     ``products``: the front pair's per-segment L*L, R*R, L*R (``stereo.segment_products``);
     ``envelope``: None when the length that decoded matched none of the steps kept (read
-    the audio again with ``envelope_of``).
+    the audio again with ``envelope_of``); ``vectorscope``: the programme's (side, mid)
+    density (``measure.scope``), None for silence. The spectrogram travels with the STFT
+    pass (``spectral_frames.spectrogram``).
     """
 
     sample_rate_hz: int
@@ -56,6 +59,7 @@ class Measurements:
     products: tuple[np.ndarray, np.ndarray, np.ndarray]
     music: features.MusicFeatures
     envelope: Envelope | None
+    vectorscope: VectorscopeData | None = None
 
     @property
     def segment(self) -> int:
@@ -115,6 +119,23 @@ class _ChannelStats:
         self.envelope.feed(block)
 
 
+class _Loudness:
+    """The loudness lane: the K-weighted 100 ms segments, and the vectorscope, whose
+    programme gate needs them."""
+
+    def __init__(self, rate: int, channels: int) -> None:
+        self.meter = loudness.SegmentMeter(rate, channels)
+        self.scope = VectorscopeMeter(loudness.segment_length(rate))
+
+    def feed(self, block: np.ndarray) -> None:
+        self.scope.feed(block, self.meter.feed(block))
+
+    def finish(self) -> tuple[np.ndarray, VectorscopeData | None]:
+        segments = self.meter.finish()
+        momentary = loudness.window_mean_squares(segments, loudness.MOMENTARY_SEGMENTS)
+        return segments, self.scope.finish(loudness.gated_integrated_lufs(momentary))
+
+
 class _Spectral:
     """The STFT lane: spectrum frames and the stereo segment products."""
 
@@ -143,7 +164,7 @@ class MeasurePass:
         self._rate, self._channels, self._frames = rate, channels, 0
         segment = loudness.segment_length(rate)
         self._true_peaks = [truepeak.TruePeakMeter(rate, segment) for _ in range(channels)]
-        self._loudness = loudness.SegmentMeter(rate, channels)
+        self._loudness = _Loudness(rate, channels)
         self._spectral = _Spectral(rate)
         self._features = features.FeatureAnalyser(rate, channels)
         self._stats = _ChannelStats(rate, channels, merge_gap_s, points, expected_frames,
@@ -191,11 +212,12 @@ class MeasurePass:
         stats = self._stats
         runs = [finder.finish() for finder in stats.runs]
         frames, products = frames_job.result()
+        segments, scope = loud_job.result()
         return Measurements(
             sample_rate_hz=self._rate,
             channels=channels,
             frames=self._frames,
-            segments=loud_job.result(),
+            segments=segments,
             true_peaks=[job.result() for job in tp_jobs],
             block_stats=[meter.finish() for meter in stats.blocks],
             clip_runs=runs,
@@ -206,12 +228,15 @@ class MeasurePass:
             products=products,
             music=music_job.result(),
             envelope=stats.envelope.finish(),
+            vectorscope=scope,
         )
 
     def close(self) -> None:
-        """Stop the worker threads (what is pending is dropped)."""
+        """Stop the worker threads (what is pending is dropped) and drop the temporary
+        files the feature pass keeps."""
         for lane in self._lanes:
             lane.close()
+        self._features.close()
 
 
 def _channel_feeder(meter: truepeak.TruePeakMeter,

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict
 
 from zz_core.measure.buffer import SampleBuffer
 from zz_core.measure.series import SILENCE_FLOOR_DB, finite_or_none, to_db
+from zz_core.measure.spectrogram import SpectrogramData, SpectrogramMeter
 
 FFT_SIZE = 8192
 FRAMES_PER_CHUNK = 128
@@ -69,6 +70,7 @@ class SpectralFrames:
     frame_left: np.ndarray  # (frames, bands)
     frame_right: np.ndarray
     frame_cross: np.ndarray
+    spectrogram: SpectrogramData | None = None  # for display (``measure.spectrogram``)
 
     @property
     def frames(self) -> int:
@@ -175,6 +177,7 @@ class FrameAnalyser:
         self._totals = [np.zeros(0) for _ in range(3)]
         self._per_frame: list[list[np.ndarray]] = [[], [], []]
         self._edges = band_edges(sample_rate_hz)
+        self._spectrogram: SpectrogramMeter | None = None
 
     def feed(self, block: np.ndarray) -> None:
         """The next (channels, frames) block."""
@@ -209,6 +212,8 @@ class FrameAnalyser:
             frame_left=_stack(self._per_frame[0], len(self._edges)),
             frame_right=_stack(self._per_frame[1], len(self._edges)),
             frame_cross=_stack(self._per_frame[2], len(self._edges)),
+            spectrogram=(self._spectrogram.finish(self._received / self._rate)
+                         if self._spectrogram is not None else None),
         )
 
     def _start(self, frames: int) -> None:
@@ -221,6 +226,7 @@ class FrameAnalyser:
         self._scale = 1.0 / (float(np.sum(self._window.astype(np.float64) ** 2)) * size)
         self._membership = _band_matrix(np.fft.rfftfreq(size, 1.0 / self._rate), self._edges)
         self._totals = [np.zeros(size // 2 + 1) for _ in range(3)]
+        self._spectrogram = SpectrogramMeter(self._rate, size, self._hop)
         self._transform(self._ready(), final=False)
 
     def _ready(self) -> int:
@@ -246,6 +252,8 @@ class FrameAnalyser:
                 power[:, 1:-1] *= 2.0  # one-sided spectrum: fold the negative frequencies in
                 self._totals[k] += power.sum(axis=0, dtype=np.float64)
                 self._per_frame[k].append((power @ self._membership).astype(np.float64))
+            if self._spectrogram is not None:
+                self._spectrogram.add((powers[0] + powers[1]) * np.float32(0.5))
             self._done += count
         self._buffer.drop_before(self._done * hop)
 

@@ -141,9 +141,7 @@ def stereo_from_products(
     ll, rr, lr = products
     total_ll, total_rr, total_lr = float(ll.sum()), float(rr.sum()), float(lr.sum())
     low_ll, low_rr, low_lr = _band_powers(frames, 20.0, low_end_hz)
-    windows = np.ones(WINDOW_SEGMENTS)
-    window_sums = [np.convolve(v, windows, mode="valid") if v.size >= WINDOW_SEGMENTS
-                   else np.empty(0) for v in (ll, rr, lr)]
+    window_sums = _window_sums(products)
     segment_s = segment / sample_rate_hz
     return StereoResult(
         source=_source(channels),
@@ -161,6 +159,23 @@ def stereo_from_products(
             hop_s=segment_s,
         ),
     )
+
+
+def _window_sums(products: tuple[np.ndarray, np.ndarray, np.ndarray]) -> list[np.ndarray]:
+    """L*L, R*R and L*R summed over each window of WINDOW_SEGMENTS segments."""
+    windows = np.ones(WINDOW_SEGMENTS)
+    return [np.convolve(v, windows, mode="valid") if v.size >= WINDOW_SEGMENTS
+            else np.empty(0) for v in products]
+
+
+def width_series(products: tuple[np.ndarray, np.ndarray, np.ndarray], segment: int,
+                 sample_rate_hz: int) -> TimeSeries:
+    """Width (side/mid energy) over time: the same 400 ms windows, 100 ms apart, as the
+    correlation series; None where it is undefined (silence) or unbounded (no mid)."""
+    width = width_from_powers(*_window_sums(products))
+    segment_s = segment / sample_rate_hz
+    return ratio_series(np.where(np.isfinite(width), width, np.nan),
+                        start_s=WINDOW_SEGMENTS * segment_s, hop_s=segment_s)
 
 
 def _band_powers(frames: SpectralFrames, low_hz: float, high_hz: float) -> tuple[float, ...]:

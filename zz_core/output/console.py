@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from zz_core.advise.answers import DocsAnswer
+from zz_core.advise.changes import change_facts, change_text
 from zz_core.advise.feedback import Feedback
 from zz_core.advise.figures import (
     comparison_loudness_lu,
@@ -25,6 +26,8 @@ def format_report(result: AnalysisResult) -> str:
     lines += ["", *_bands(result), "", *_platforms(result), "", *_issues(result)]
     if result.comparison is not None:
         lines += ["", *_comparison(result)]
+    if result.changes is not None:
+        lines += ["", *_changes(result)]
     return "\n".join(lines)
 
 
@@ -115,6 +118,19 @@ def _comparison(result: AnalysisResult) -> list[str]:
         lines.append(f"  {m.label:<22} {metric_text(m.track, m.unit):>14} vs "
                      f"{metric_text(m.reference, m.unit):>14}{delta}")
     lines += [f"  -> {i.code}: {i.message}" for i in comparison.issues]
+    return lines
+
+
+def _changes(result: AnalysisResult) -> list[str]:
+    """What changed since the previous version: the sentences (what improved first),
+    then the figures that moved past their margin without nearing or leaving a target."""
+    changes = result.changes
+    assert changes is not None
+    lines = ["Since the previous version", *[f"  {line}" for line in change_facts(changes)]]
+    moved = changes.trending("changed")
+    if moved:
+        lines.append(f"  Also moved, no nearer to or farther from a target: "
+                     f"{'; '.join(change_text(c) for c in moved)}")
     return lines
 
 

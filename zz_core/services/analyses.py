@@ -1,5 +1,6 @@
-"""Analyses: run or reuse one for a stored track, compare it with a reference, the
-level-matched A/B pair, and (for the command line) analyse files one after the other.
+"""Analyses: run or reuse one for a stored track, compare it with a reference and with
+the previous version of the song, the level-matched A/B pair, and (for the command line)
+analyse files one after the other.
 
 A reused analysis is an earlier one of the user's identical audio with the same options
 (context, genre, subgenre); every track still keeps its own analysis row.
@@ -22,6 +23,7 @@ from zz_core.errors import AudioDecodeError, NotFoundError, ZzError
 from zz_core.judge import genres
 from zz_core.judge.models import SCHEMA_VERSION, AnalysisOptions, AnalysisResult
 from zz_core.judge.pipeline import analyze_file, with_reference
+from zz_core.judge.versions import with_previous
 from zz_core.measure.levelmatch import matched_gains_db, write_with_gain
 from zz_core.services.workspace import Workspace
 from zz_core.store import analyses, tracks
@@ -85,14 +87,16 @@ def analyse_track(workspace: Workspace, track: TrackRecord, options: AnalysisOpt
                   run: Runner = analyze_file) -> TrackAnalysis:
     """Reuse or run the analysis of a stored track and keep it as the track's own.
 
-    A reused analysis may hold an earlier comparison: this track has none of its own yet,
-    so it is dropped; the file name is the track's.
+    A reused analysis may hold an earlier comparison (or changes since a previous
+    version): this track has none of its own yet, so they are dropped; the file name is
+    the track's.
     """
     result = reusable_analysis(workspace, track, options)
     reused = result is not None
     if result is None:
         result = _run_stored(workspace, track, options, run)
-    result = result.model_copy(update={"file_name": track.original_name, "comparison": None})
+    result = result.model_copy(update={"file_name": track.original_name, "comparison": None,
+                                       "changes": None})
     return TrackAnalysis(result, reused, save_analysis(workspace, track.id, result))
 
 
@@ -136,7 +140,8 @@ class JobAnalysis:
 def run_job_analysis(workspace: Workspace, track_id: int | None, reference_id: int | None,
                      options: AnalysisOptions, progress: Progress,
                      run: Runner = analyze_file) -> JobAnalysis:
-    """A job's work: the track's analysis (run, or reused from identical audio), then the
+    """A job's work: the track's analysis (run, or reused from identical audio), what
+    changed since the previous version when the track is a new version of one, then the
     reference's and the comparison, each kept as its track's own as soon as it is made.
 
     Run again after an interruption, it finds what the earlier attempt kept (an analysis
@@ -145,7 +150,8 @@ def run_job_analysis(workspace: Workspace, track_id: int | None, reference_id: i
     track = workspace.track(track_id)
     reference = workspace.track(reference_id) if reference_id is not None else None
     share = 0.9 if reference is None else 0.45
-    main = _kept_or_analysed(workspace, track, options, progress, 0.0, share, run)
+    main = _versioned(workspace, track,
+                      _kept_or_analysed(workspace, track, options, progress, 0.0, share, run))
     if reference is None:
         assert main.analysis_id is not None
         return JobAnalysis(main.result, main.analysis_id, None, main.reused)
@@ -158,6 +164,32 @@ def run_job_analysis(workspace: Workspace, track_id: int | None, reference_id: i
     compared = with_reference(main.result, other.result)
     return JobAnalysis(compared, save_analysis(workspace, track.id, compared), other.result,
                        main.reused)
+
+
+def previous_version_analysis(workspace: Workspace,
+                              track: TrackRecord) -> tuple[TrackRecord, AnalysisResult] | None:
+    """The previous version of a track and its latest analysis; None when the track is
+    no new version, or that version is gone or has no analysis."""
+    if track.previous_version_of_track_id is None:
+        return None
+    try:
+        previous = workspace.track(track.previous_version_of_track_id)
+    except NotFoundError:
+        return None
+    result = latest_analysis(workspace, previous.id)
+    return None if result is None else (previous, result)
+
+
+def _versioned(workspace: Workspace, track: TrackRecord, done: TrackAnalysis) -> TrackAnalysis:
+    """The track's analysis with what changed since its previous version (kept), when it
+    is a new version of one that has an analysis (``judge.versions.changes``)."""
+    if done.result.changes is not None:  # an interrupted attempt got this far
+        return done
+    previous = previous_version_analysis(workspace, track)
+    if previous is None:
+        return done
+    result = with_previous(done.result, previous[1])
+    return TrackAnalysis(result, done.reused, save_analysis(workspace, track.id, result))
 
 
 def _kept_or_analysed(workspace: Workspace, track: TrackRecord, options: AnalysisOptions,
@@ -293,25 +325,32 @@ class FileAnalysis:
 
 
 def analyse_files(paths: Sequence[str], reference_path: str | None,
-                  options: AnalysisOptions) -> Iterator[FileAnalysis]:
-    """Each file's outcome in order, compared with the reference when there is one. When
-    the reference itself fails, its outcome is the only one (nothing else is analysed).
+                  options: AnalysisOptions,
+                  previous_path: str | None = None) -> Iterator[FileAnalysis]:
+    """Each file's outcome in order, compared with the reference when there is one, and
+    with ``previous_path`` (the song's previous version: what changed since) when given.
+    When the reference or the previous version itself fails, its outcome is the only one
+    (nothing else is analysed).
 
     Each file is analysed as it decodes (``analyze_file``): memory does not grow with
     its length, and decoding runs alongside the measurements.
     """
-    reference = None
-    if reference_path:
-        outcome = _analyse_one(reference_path, options)
-        if outcome.result is None:
+    given: list[AnalysisResult | None] = []
+    for extra in (reference_path, previous_path):
+        outcome = _analyse_one(extra, options) if extra else None
+        if outcome is not None and outcome.result is None:
             yield outcome
             return
-        reference = outcome.result
+        given.append(None if outcome is None else outcome.result)
+    reference, previous = given
     for path in paths:
         outcome = _analyse_one(path, options)
-        if outcome.result is not None and reference is not None:
-            outcome = FileAnalysis(path, with_reference(outcome.result, reference))
-        yield outcome
+        result = outcome.result
+        if result is not None and previous is not None:
+            result = with_previous(result, previous)
+        if result is not None and reference is not None:
+            result = with_reference(result, reference)
+        yield FileAnalysis(path, result) if result is not None else outcome
 
 
 def _analyse_one(path: str, options: AnalysisOptions) -> FileAnalysis:

@@ -143,10 +143,13 @@ class Upload:
 
 def start_analysis(workspace: Workspace, runner: JobRunner, project_id: int | None,
                    main: Upload, options: AnalysisOptions, *,
-                   reference: Upload | None = None, new_project_name: str = "") -> JobRecord:
+                   reference: Upload | None = None, new_project_name: str = "",
+                   previous_version_of: int | None = None) -> JobRecord:
     """Keep the upload (and its reference) and queue their analysis; the queued job.
 
-    ``project_id`` None makes a session named ``new_project_name``. The uploads are checked
+    ``project_id`` None makes a session named ``new_project_name``. ``previous_version_of``:
+    one of the user's tracks the upload is a new version of (its analysis then says what
+    changed since; another user's track is refused with ``NotFoundError``). The uploads are checked
     first (``uploads.store_upload``); any refusal (``ZzError``; ``StorageFullError`` for a
     full disk) removes what this call stored, the new session included, and is raised.
     """
@@ -156,7 +159,8 @@ def start_analysis(workspace: Workspace, runner: JobRunner, project_id: int | No
         if project_id is None:
             with uploads.storage_errors():
                 created = project_id = workspace.create_project(new_project_name).id
-        track = uploads.store_upload(workspace, project_id, main.data, main.name).track
+        track = uploads.store_upload(workspace, project_id, main.data, main.name,
+                                     previous_version_of=previous_version_of).track
         kept.append(track.id)
         reference_id = None
         if reference is not None:

@@ -66,9 +66,11 @@ def check_audio(data: bytes, name: str) -> AudioInfo:
 
 def store_upload(workspace: Workspace, project_id: int | None, data: bytes,
                  original_name: str, role: str = "main", *,
-                 reference_of: int | None = None) -> StoredUpload:
+                 reference_of: int | None = None,
+                 previous_version_of: int | None = None) -> StoredUpload:
     """Check ``data`` is audio, keep it under a generated name, and add its track to one of
-    the user's projects (a reference remembers the track it was uploaded with).
+    the user's projects (a reference remembers the track it was uploaded with; a new
+    version, the earlier version of the song it follows).
 
     ``InvalidValueError`` for a bad role or an upload over the size limit, ``NotFoundError``
     for a project or track that is not the user's, ``AudioDecodeError`` for bytes that are
@@ -77,14 +79,16 @@ def store_upload(workspace: Workspace, project_id: int | None, data: bytes,
     """
     engine, user_id = workspace.engine, workspace.user_id
     tracks.check_upload(engine, user_id, project_id, len(data), role,
-                        reference_of_track_id=reference_of)
+                        reference_of_track_id=reference_of,
+                        previous_version_of_track_id=previous_version_of)
     name = tracks.clean_original_name(original_name)
     info = check_audio(data, name)
     facts = AudioFacts(duration_s=info.duration_s or 0.0, sample_rate_hz=info.sample_rate_hz,
                        channels=info.channels, source_format=info.source_format)
     with storage_errors():
         track = tracks.store_upload(engine, user_id, project_id, data, name, facts, role,
-                                    workspace.objects, reference_of_track_id=reference_of)
+                                    workspace.objects, reference_of_track_id=reference_of,
+                                    previous_version_of_track_id=previous_version_of)
     return StoredUpload(track, info)
 
 

@@ -120,6 +120,24 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def sqlite_foreign_keys(connection: Connection, *, on: bool) -> None:
+    """Turn SQLite's foreign-key enforcement off (the migrations: rebuilding a table must
+    not cascade) or back on, outside a transaction (SQLite ignores the pragma inside one).
+    Turning it on first checks every link resolves (``RuntimeError`` naming the tables
+    otherwise)."""
+    driver = connection.connection.driver_connection
+    if getattr(driver, "in_transaction", False):
+        raise RuntimeError("SQLite's foreign keys can only be switched outside a transaction")
+    if on:
+        broken = sorted({str(row[0]) for row in connection.exec_driver_sql(
+            "PRAGMA foreign_key_check")})
+        if broken:
+            raise RuntimeError(f"links that do not resolve in: {', '.join(broken)}")
+    connection.exec_driver_sql(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+    if on:
+        connection.commit()
+
+
 def alembic_config(connection: Connection | None = None) -> Config:
     """An Alembic config for ``migrations/``, optionally bound to an open connection."""
     config = Config()
@@ -134,11 +152,14 @@ def upgrade_schema(engine_or_url: Engine | str, revision: str = "head") -> None:
     engine = engine_or_url if isinstance(engine_or_url, Engine) else create_db_engine(
         engine_or_url)
     try:
-        with engine.begin() as connection:
-            if connection.dialect.name == "postgresql":
-                connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
-                                   {"key": _UPGRADE_LOCK_KEY})
-            command.upgrade(alembic_config(connection), revision)
+        with engine.connect() as connection:
+            with connection.begin():
+                if connection.dialect.name == "postgresql":
+                    connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                                       {"key": _UPGRADE_LOCK_KEY})
+                command.upgrade(alembic_config(connection), revision)
+            if connection.dialect.name == "sqlite":  # env.py ran them with it off
+                sqlite_foreign_keys(connection, on=True)
     finally:
         if engine is not engine_or_url:
             engine.dispose()

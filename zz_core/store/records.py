@@ -50,7 +50,9 @@ class ProjectRecord(Record):
 class TrackRecord(Record):
     """An uploaded audio file. ``stored_name`` is the generated file name (the upload's own
     name is ``original_name``, metadata only); ``audio_deleted_at`` is set once retention
-    removed the audio. Duration in seconds, sample rate in Hz, size in bytes."""
+    removed the audio. Duration in seconds, sample rate in Hz, size in bytes.
+    ``reference_of_track_id``: the track it is a reference of; ``previous_version_of_track_id``:
+    the earlier version of the song it is a new version of (None: the first, or unlinked)."""
 
     user_id: int
     project_id: int
@@ -65,6 +67,7 @@ class TrackRecord(Record):
     audio_deleted_at: datetime | None
     created_at: datetime
     reference_of_track_id: int | None
+    previous_version_of_track_id: int | None = None
 
 
 class AnalysisRecord(Record):

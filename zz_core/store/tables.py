@@ -90,7 +90,10 @@ class Project(SQLModel, table=True):
 
 
 class Track(SQLModel, table=True):
-    """One uploaded audio file; ``audio_deleted_at`` is set once its audio file is gone."""
+    """One uploaded audio file; ``audio_deleted_at`` is set once its audio file is gone.
+    ``reference_of_track_id``: the track it was uploaded as a reference for;
+    ``previous_version_of_track_id``: the earlier version of the same song it is a new
+    version of (both the user's own tracks; deleting that track clears the link)."""
 
     __tablename__ = "track"
     __table_args__ = (
@@ -112,6 +115,8 @@ class Track(SQLModel, table=True):
     audio_deleted_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = _created_at()
     reference_of_track_id: int | None = Field(
+        default=None, foreign_key="track.id", index=True, ondelete="SET NULL")
+    previous_version_of_track_id: int | None = Field(  # 0005: the song's previous version
         default=None, foreign_key="track.id", index=True, ondelete="SET NULL")
 
 

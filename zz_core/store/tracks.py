@@ -113,38 +113,44 @@ def _check_upload_size(size: int) -> None:
 
 
 def check_upload(engine: Engine, user_id: int, project_id: int | None, size_bytes: int,
-                 role: str = "main", *, reference_of_track_id: int | None = None) -> int:
+                 role: str = "main", *, reference_of_track_id: int | None = None,
+                 previous_version_of_track_id: int | None = None) -> int:
     """Everything about an upload that can be refused before looking at its bytes: the role
-    (``InvalidValueError``), the size limit (``InvalidValueError``), and that the project
-    and the track it is a reference of are the user's (``NotFoundError``). Returns the
-    project's id."""
+    (``InvalidValueError``), the size limit (``InvalidValueError``), and that the project,
+    the track it is a reference of and the track it is a new version of are the user's
+    (``NotFoundError``). Returns the project's id."""
     checked_choice(role, TRACK_ROLES, "track role")
     _check_upload_size(size_bytes)
     with session(engine) as db:
         project = owned(db, Project, user_id, project_id)
-        if reference_of_track_id is not None:
-            owned(db, Track, user_id, reference_of_track_id)
+        for linked in (reference_of_track_id, previous_version_of_track_id):
+            if linked is not None:
+                owned(db, Track, user_id, linked)
         return row_id(project)
 
 
 def store_upload(engine: Engine, user_id: int, project_id: int | None, data: bytes,
                  original_name: str, audio: AudioFacts, role: str = "main",
                  data_dir: Storage = None, *,
-                 reference_of_track_id: int | None = None) -> TrackRecord:
+                 reference_of_track_id: int | None = None,
+                 previous_version_of_track_id: int | None = None) -> TrackRecord:
     """Keep ``data`` (already checked to be audio, described by ``audio``) under a generated
-    name, and add its track to one of the user's projects.
+    name, and add its track to one of the user's projects (a reference of one of their
+    tracks, or a new version of one).
 
     Every upload gets its own object: earlier audio is never replaced or removed. A refused
     upload (``check_upload``'s reasons) or a failed insert leaves no row and no object.
     """
     checked_project = check_upload(engine, user_id, project_id, len(data), role,
-                                   reference_of_track_id=reference_of_track_id)
+                                   reference_of_track_id=reference_of_track_id,
+                                   previous_version_of_track_id=previous_version_of_track_id)
     name = clean_original_name(original_name)
     track = Track(user_id=user_id, project_id=checked_project, role=role, original_name=name,
                   stored_name=uuid.uuid4().hex + _safe_extension(name, audio.source_format),
                   content_sha256=hashlib.sha256(data).hexdigest(), size_bytes=len(data),
                   duration_s=audio.duration_s, sample_rate_hz=audio.sample_rate_hz,
-                  channels=audio.channels, reference_of_track_id=reference_of_track_id)
+                  channels=audio.channels, reference_of_track_id=reference_of_track_id,
+                  previous_version_of_track_id=previous_version_of_track_id)
     store, key = resolve(data_dir), audio_key(track)
     store.put_bytes(key, data, exclusive=True)  # atomic, private, never overwrites
     try:
@@ -157,6 +163,9 @@ def store_upload(engine: Engine, user_id: int, project_id: int | None, data: byt
 def _insert_track(engine: Engine, track: Track) -> TrackRecord:
     with session(engine) as db:
         project = owned(db, Project, track.user_id, track.project_id)
+        for linked in (track.reference_of_track_id, track.previous_version_of_track_id):
+            if linked is not None:  # still the user's (not deleted meanwhile)
+                owned(db, Track, track.user_id, linked)
         project.updated_at = utcnow()
         db.add_all([project, track])
         db.commit()
@@ -198,6 +207,36 @@ def latest_reference(engine: Engine, user_id: int, track_id: int | None) -> Trac
             Track.user_id == user_id, Track.reference_of_track_id == row_id(track))
             .order_by(col(Track.created_at).desc(), col(Track.id).desc())).first()
         return TrackRecord.of(found) if found is not None else None
+
+
+MAX_VERSIONS = 500
+"""A song's versions followed at most (a guard: links only ever point to older tracks)."""
+
+
+def version_chain(engine: Engine, user_id: int, track_id: int | None) -> list[TrackRecord]:
+    """Every version of the song one of the user's tracks belongs to, oldest first: back
+    through ``previous_version_of_track_id`` to the first, then every later version made
+    from any of them. A track that is no one's version is its own one-version song."""
+    with session(engine) as db:
+        first = owned(db, Track, user_id, track_id)
+        seen = {row_id(first)}
+        while first.previous_version_of_track_id is not None and len(seen) < MAX_VERSIONS:
+            earlier = db.exec(select(Track).where(
+                Track.user_id == user_id,
+                Track.id == first.previous_version_of_track_id)).first()
+            if earlier is None or row_id(earlier) in seen:
+                break
+            first = earlier
+            seen.add(row_id(first))
+        found, frontier = {row_id(first): first}, [row_id(first)]
+        while frontier and len(found) < MAX_VERSIONS:
+            later = [t for t in db.exec(select(Track).where(
+                Track.user_id == user_id,
+                col(Track.previous_version_of_track_id).in_(frontier))) if t.id not in found]
+            found.update({row_id(t): t for t in later})
+            frontier = [row_id(t) for t in later]
+        ordered = sorted(found.values(), key=lambda t: (t.created_at, row_id(t)))
+        return [TrackRecord.of(t) for t in ordered]
 
 
 # --- changes -----------------------------------------------------------------------------
@@ -246,7 +285,8 @@ def delete_track(engine: Engine, user_id: int, track_id: int | None,
                  data_dir: Storage = None) -> None:
     """Delete a track with its analyses, its conversation and its audio.
 
-    Tracks that used it as their reference are kept; token usage rows stay as history.
+    Tracks that used it as their reference, or are new versions of it, are kept (the link
+    cleared); token usage rows stay as history.
     """
     with session(engine) as db:
         track = owned(db, Track, user_id, track_id)
@@ -265,6 +305,10 @@ def delete_track_rows(db: Session, user_id: int, track_ids: list[int]) -> None:
     db.exec(update(Track).where(
         col(Track.user_id) == user_id, col(Track.reference_of_track_id).in_(track_ids))
         .values(reference_of_track_id=None))
+    db.exec(update(Track).where(
+        col(Track.user_id) == user_id,
+        col(Track.previous_version_of_track_id).in_(track_ids))
+        .values(previous_version_of_track_id=None))
     db.exec(delete(Analysis).where(
         col(Analysis.user_id) == user_id, col(Analysis.track_id).in_(track_ids)))
     db.exec(delete(ChatMessage).where(

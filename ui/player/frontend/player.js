@@ -6,7 +6,9 @@
 // seek-and-loop asked for by the page: nonce, start, end, play). The player reports back
 // (setComponentValue) its position, loop, source and whether it plays, on the events that
 // matter (a region clicked, a command applied, A/B switched, loop cleared, pause), never on
-// every frame. The same state sits on #zz-player's data-* attributes for the browser tests.
+// every frame. The same state sits on #zz-player's data-* attributes for the browser tests
+// (data-position, -source, -playing, -loop-start, -loop-end, -ready; data-event and
+// data-reported: the last report as sent), and on window.zzPlayer.
 import WaveSurfer from "./vendor/wavesurfer.esm.js";
 import RegionsPlugin from "./vendor/regions.esm.js";
 import TimelinePlugin from "./vendor/timeline.esm.js";
@@ -72,6 +74,7 @@ const state = {
   maxPeak: 0, // the envelope value drawn at full height, the same for every source
   switching: false,
   hint: "",
+  pending: null, // a command waiting for the active player's audio: {start, end, play}
 };
 
 function active() {
@@ -111,7 +114,11 @@ function showState() {
 
 function report(event) {
   showState();
-  setValue({ ...snapshot(), event });
+  const value = { ...snapshot(), event };
+  // what was last reported, for the browser tests (the live state is on the other data-*)
+  root.dataset.event = event;
+  root.dataset.reported = JSON.stringify(value);
+  setValue(value);
 }
 
 // --- loop -------------------------------------------------------------------------------
@@ -163,6 +170,19 @@ function seekAndLoop(start, end, play) {
   if (play) {
     player.ws.play().catch(() => showState());
   }
+}
+
+/** Apply the page's last command once the active player has its audio (a seek before
+ * that would be lost: the media element starts again at 0 when it loads). */
+function applyPending() {
+  const player = active();
+  if (!state.pending || !player || !player.loaded) {
+    return;
+  }
+  const { start, end, play } = state.pending;
+  state.pending = null;
+  seekAndLoop(start, end, play);
+  report("command");
 }
 
 // --- players ----------------------------------------------------------------------------
@@ -236,7 +256,10 @@ function makePlayer(source, index, regions) {
       ZoomPlugin.create({ scale: 0.25, maxZoom: MAX_ZOOM, exponentialZooming: true }),
     ],
   });
-  const player = { ws, regions: regionsPlugin, box, source, ready: false, pendingRegions: null };
+  const player = {
+    ws, regions: regionsPlugin, box, source, ready: false, loaded: false, resume: null,
+    pendingRegions: null,
+  };
   const whenDrawn = () => {
     player.ready = true;
     if (player.pendingRegions) {
@@ -281,9 +304,18 @@ function makePlayer(source, index, regions) {
   });
   ws.on("ready", () => {
     whenDrawn();
+    player.loaded = true;
+    if (player.resume && player === active()) { // switched to before its audio loaded
+      ws.setTime(player.resume.time);
+      if (player.resume.playing) {
+        ws.play().catch(() => showState());
+      }
+    }
+    player.resume = null;
     if (player === active()) {
       root.dataset.ready = "true";
       showState();
+      applyPending();
     }
   });
   ws.on("error", () => {
@@ -351,8 +383,9 @@ function switchTo(index) {
     to.ws.zoom(state.zoom);
   }
   to.ws.setTime(Math.min(time, to.source.duration));
+  to.resume = to.loaded ? null : { time: Math.min(time, to.source.duration), playing };
   reveal(to, time);
-  if (playing) {
+  if (playing && to.loaded) {
     to.ws.play().catch(() => showState());
   }
   showSourceButtons();
@@ -426,8 +459,9 @@ function render(args) {
   if (command && command.nonce !== undefined && command.nonce !== state.nonce) {
     state.nonce = command.nonce;
     // a command met on the first render (a page load, a remount) seeks but never plays
-    seekAndLoop(Number(command.start) || 0, command.end, Boolean(command.play) && state.rendered);
-    report("command");
+    state.pending = { start: Number(command.start) || 0, end: command.end,
+      play: Boolean(command.play) && state.rendered };
+    applyPending();
   }
   state.rendered = true;
   showState();

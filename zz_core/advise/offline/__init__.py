@@ -20,7 +20,8 @@ Public entry points:
 The modules, lowest first: ``book`` (advice.yaml), ``track`` (the figures of one
 analysis), ``moves`` (EQ moves bounded to practice), ``findings`` (its issues merged by
 code), ``chain``, ``reference``, ``items``,
-``questions``, ``passages``, ``followup``, ``summary``, ``album``, ``issue_docs``.
+``questions``, ``passages``, ``followup``, ``summary``, ``album``, ``issue_docs``, and
+``versions`` (what changed since the previous version of a track).
 Numbers are written with ``zz_core.fmt``, user text made safe with ``zz_core.text``.
 The output is a pure function of the inputs (no randomness, no clock).
 """

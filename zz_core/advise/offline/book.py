@@ -67,6 +67,7 @@ NOTE_FIELDS: dict[str, tuple[str, ...]] = {
     "follow_up": ("quote", "citation", "topics", "examples", "items"),
     "reference": (),
     "moves": ("region", "deviation", "bound_db", "amount_db", "sources"),
+    "versions": ("previous", "fixed", "new", "remaining", "improved", "regressed"),
 }
 NOTE_PARTS: dict[str, tuple[str, ...]] = {
     "clean": ("title", "insight", "fix"),
@@ -80,6 +81,8 @@ NOTE_PARTS: dict[str, tuple[str, ...]] = {
     "follow_up": ("passage", "fallback", "priorities", "nothing"),
     "reference": ("title",),
     "moves": ("master_excess", "master_lack", "mix_excess", "mix_lack", "bus_rest"),
+    "versions": ("title", "fixed", "nothing_fixed", "improved", "regressed", "new",
+                 "remaining", "none_left", "no_difference"),
 }
 REFERENCE_FIELDS: tuple[str, ...] = (
     "reference", "ref_value", "track_value", "amount_db", "amount_lu", "region", "side_db")

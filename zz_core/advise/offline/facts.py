@@ -2,8 +2,9 @@
 advice: which channel (DC offset, imbalance, clipping, peaks), where (m:ss spans), the
 figures it names (loudness, peaks, PLR, PSR, LRA, width, correlation, tempo with its
 alternatives, key with its runner-up), the band levels behind words such as "muddy",
-"boomy", "harsh", "thin" or "dull", what is measured at a time it names ("at 3:13"), and
-what the measurements cannot tell ("which instrument").
+"boomy", "harsh", "thin" or "dull", what is measured at a time it names ("at 3:13"), what
+changed since the previous version ("did my change help?", ``advise.changes``), and what
+the measurements cannot tell ("which instrument").
 
 ``read_facts`` returns them as sentences for the offline answer; ``facts_block`` writes
 the same sentences for a language model's prompt, so both engines answer from the same
@@ -16,6 +17,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from zz_core.advise.changes import change_facts
 from zz_core.advise.figures import verdict_line
 from zz_core.advise.offline.book import load_advice
 from zz_core.advise.offline.moments import moment_facts, moments
@@ -79,6 +81,13 @@ _WIDTH = _pattern("width", "wide", "wider", "narrow", "narrower", "stereo image"
 _CORRELATION = _pattern("correlation", "phase", "mono", "cancel", "cancels", "cancellation")
 _TEMPO = _pattern("tempo", "bpm", "beats per minute", "half time", "double time", "speed")
 _KEY = _pattern("key", "keys", "camelot", "scale", "tonic", "what key", "harmonic mixing")
+_VERSION = _pattern(
+    r"did (?:\w+ ){0,5}(?:help|work)", r"(?:previous|last|earlier|old|first|other) "
+    r"(?:versions?|mix|mixdown|master|bounce|export|take)", "than before",
+    r"since (?:the |my )?last", r"what (?:has )?changed", r"compared (?:to|with) (?:the |my )?last")
+"""A question about what changed since the previous version."""
+_CHANGE = _pattern(r"improv\w*", "better", "worse", "fixed", r"changes?", r"versions?")
+"""Words that ask about a change when the track is a new version of an earlier one."""
 
 _REGION_WORDS: tuple[tuple[re.Pattern[str], str], ...] = (
     (_pattern("low end", "lowend", r"bass\w*", r"kicks?", r"subs?", "sub bass", r"808s?",
@@ -375,12 +384,25 @@ _FIGURE_TOPICS: tuple[tuple[re.Pattern[str], str], ...] = (
 """The topic of each figure a question may name (``_figure_facts``)."""
 
 
+def _version_facts(result: AnalysisResult, text: str) -> list[str]:
+    """What changed since the previous version, when the question asks (``change_facts``);
+    that there is none to compare with when it asks but the track follows none."""
+    if result.changes is not None:
+        return change_facts(result.changes) if (_VERSION.search(text)
+                                                or _CHANGE.search(text)) else []
+    if not _VERSION.search(text):
+        return []
+    return ["This track is not linked to a previous version, so there is nothing to compare "
+            "it with: upload the new mix as a new version of the earlier one (on Analyze, "
+            "\"New version of\"; on the command line, --previous)."]
+
+
 def read_facts(result: AnalysisResult, question: str) -> Facts:
     """What the track's measurements say about the question, before any advice."""
     raw = one_line(question, QUESTION_MAX_CHARS)
     text = normalise(raw)
     asked = moments(raw)
-    sentences: list[str] = []
+    sentences: list[str] = _version_facts(result, text)
     topics: set[str] = set()
     declined = bool(_INSTRUMENT.search(text))
     regions = [key for words, key in _REGION_WORDS if words.search(text)]

@@ -1,4 +1,5 @@
-"""``offline_feedback``: the first feedback on a track as ``FeedbackItem``s, one per
+"""``offline_feedback``: the first feedback on a track as ``FeedbackItem``s: for a new
+version of a track, what changed since the previous one first; then one per
 merged issue, then a verdict, the reference differences and the context's own item
 (headroom and balance, a mastering chain, or release readiness and the platforms)."""
 
@@ -8,7 +9,9 @@ from zz_core.advise.feedback import FeedbackItem
 from zz_core.advise.offline.chain import mastering_steps
 from zz_core.advise.offline.findings import group_title, issue_part, read_track, titles
 from zz_core.advise.offline.reference import reference_findings, reference_item
+from zz_core.advise.offline.sections import sections_item
 from zz_core.advise.offline.track import IssueGroup, Track
+from zz_core.advise.offline.versions import version_item
 from zz_core.fmt import NOT_AVAILABLE
 from zz_core.judge.judging import true_peak_ceiling, verdicts
 from zz_core.judge.models import AnalysisResult
@@ -98,7 +101,8 @@ def offline_feedback(result: AnalysisResult, profile: Profile = "detailed") -> l
     times listed), ordered by severity then time; then a verdict when nothing is wrong,
     what the reference comparison shows, and the context's own item: headroom and balance
     for a mixdown, a mastering chain with settings, or release readiness and the
-    streaming platforms for a master. Deterministic.
+    streaming platforms for a master. A new version of a track starts with what changed
+    since the previous one (``versions.version_item``). Deterministic.
     """
     track = read_track(result, profile)
     ranked: list[tuple[tuple[int, int, float], FeedbackItem]] = []
@@ -109,6 +113,9 @@ def offline_feedback(result: AnalysisResult, profile: Profile = "detailed") -> l
         ranked.append(((SEVERITY_RANK["info"], 1, 0.0), _clean_item(track)))
     for index, finding in enumerate(reference_findings(track)):
         ranked.append(((SEVERITY_RANK["info"], 2, float(index)), reference_item(track, finding)))
+    structure = sections_item(result)
+    if structure is not None:
+        ranked.append(((SEVERITY_RANK["info"], 2, 1000.0), structure))
     if result.loudness.integrated_lufs is not None:
         context_items: list[FeedbackItem] = []
         if result.context == "mixdown":
@@ -122,4 +129,5 @@ def offline_feedback(result: AnalysisResult, profile: Profile = "detailed") -> l
         ranked += [((SEVERITY_RANK["info"], 3, float(i)), item)
                    for i, item in enumerate(context_items)]
     ranked.sort(key=lambda pair: pair[0])
-    return [item for _, item in ranked]
+    changed = version_item(track)  # what improved, before what is left
+    return [*([changed] if changed is not None else []), *(item for _, item in ranked)]

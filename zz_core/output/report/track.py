@@ -18,10 +18,11 @@ from zz_core.advise.figures import (
     where,
 )
 from zz_core.advise.presets import PresetChain, PresetDevice, PresetSetting
-from zz_core.fmt import clock, compact, figure
+from zz_core.fmt import clock, clock_span, compact, figure
 from zz_core.judge.issues import Issue
 from zz_core.judge.judging import judging_rules
 from zz_core.judge.models import AnalysisResult
+from zz_core.judge.sections import band_text
 from zz_core.output import printcharts
 from zz_core.output.report.metrics import metric_rows
 from zz_core.output.report.writer import (
@@ -102,6 +103,23 @@ def _issue_cell(issue: Issue) -> str:
     return f"{issue.code}: {shown}" if shown else issue.code
 
 
+def _sections_section(w: Writer, result: AnalysisResult) -> None:
+    if len(result.sections) < 2:
+        return
+    w.heading("Sections")
+    w.paragraph("The song's parts (repeats share a letter; the kind is a best guess with its "
+                "confidence). Bands: against the genre target, level-matched.",
+                size=SMALL_PT + 0.5, colour=MUTED)
+    w.pdf.ln(1)
+    rows: list[list[Cell | str]] = [
+        [f"{s.label} {s.kind or ''}".strip(), clock_span(s.start_s, s.end_s),
+         figure(s.loudness_lufs, "LUFS"), figure(s.psr_db, "dB"),
+         band_text(s.bands, 2.0), ", ".join(s.issue_codes) or "none"]
+        for s in result.sections]
+    w.table(["Section", "Where", "Loudness", "PSR", "Bands off target", "Issues"], rows,
+            (22, 28, 22, 16, 52, 40), ("LEFT", "LEFT", "RIGHT", "RIGHT", "LEFT", "LEFT"))
+
+
 def _charts_section(w: Writer, result: AnalysisResult) -> None:
     targets, rules = judging_rules(result)
     wanted = rules.loudness_range(targets)
@@ -136,6 +154,8 @@ def _comparison_section(w: Writer, result: AnalysisResult) -> None:
     w.table(["Metric", "Track", "Reference", "Difference"], rows, (62, 40, 40, 38),
             ("LEFT", "RIGHT", "RIGHT", "RIGHT"))
     w.image(printcharts.eq_move_chart(comparison))
+    if comparison.section_note:
+        w.paragraph(comparison.section_note)
     if comparison.issues:
         w.subheading("What the comparison shows")
         for issue in comparison.issues:
@@ -224,6 +244,7 @@ def build_track_report(result: AnalysisResult, *, track_name: str, session_name:
     title_block(w, "Track report", track_name, _subtitle(result), pairs)
     _metrics_section(w, result)
     _issues_section(w, result)
+    _sections_section(w, result)
     _charts_section(w, result)
     _comparison_section(w, result)
     _feedback_section(w, feedback)
