@@ -73,6 +73,7 @@ def section_share(path: Path, runs: int = 3) -> tuple[float, float, int]:
     one file, in this process, best of ``runs`` after a warm-up run: the section step
     (``judge.sections.sections_of``: segmentation and the per-section figures) is timed
     inside the real analysis."""
+    sys.path.insert(0, str(ROOT))
     from zz_core.judge import pipeline
 
     spent: list[float] = []
